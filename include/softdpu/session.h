@@ -1,0 +1,84 @@
+// The public entry point: load a model, plan it for a batch size and thread count, run it.
+//
+//   auto s = softdpu::Session::load("model.onnx");      // import + graph passes
+//   softdpu::PlanOptions opt; opt.batch = 1; opt.threads = 1;
+//   s->plan(opt);                                        // shapes, kernels, arena, packed weights
+//   s->run(inputs, outputs);                             // no allocation, no throw
+//
+// Errors come back as Status (load/plan throw nothing either: the *_or_status forms are the API).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "softdpu/status.h"
+#include "softdpu/tensor.h"
+
+namespace softdpu {
+
+struct ValueInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;  // -1 for dimensions fixed only at plan time (before plan) / concrete (after)
+};
+
+struct PlanOptions {
+  int64_t batch = 1;  // replaces the first dimension of inputs where the model leaves it symbolic
+  int threads = 1;    // intra-op threads (the calling thread counts as one)
+  // Concrete shapes for inputs whose other dimensions are symbolic (by input name).
+  std::map<std::string, Shape> input_shapes;
+  // Inputs whose values are fixed at plan time (like TensorRT shape tensors): they are folded
+  // into the plan and must not be passed to run(). Used for shape-deciding integer inputs.
+  std::map<std::string, Tensor> frozen_inputs;
+  // Graph passes (fusion, BatchNorm folding, ...). Off only for debugging and tests.
+  bool optimize = true;
+};
+
+struct PlanStats {
+  size_t arena_bytes = 0;    // activations and scratch, one buffer reused by every run
+  size_t weight_bytes = 0;   // constants the kernels read
+  int64_t parameter_count = 0;
+  int kernel_count = 0;      // nodes left after folding and fusion
+  std::map<std::string, int> op_counts;  // per op type in the planned program
+};
+
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Reads an ONNX model (with external data beside it). On failure *out is null.
+  static Status load(const std::string& path, std::unique_ptr<Session>* out);
+  // From bytes in memory; base_dir is where external-data files are looked up.
+  static Status load_from_bytes(const std::string& bytes, const std::string& base_dir,
+                                std::unique_ptr<Session>* out);
+
+  // Model-level description, valid after load.
+  const std::vector<ValueInfo>& inputs() const;   // without frozen inputs after plan
+  const std::vector<ValueInfo>& outputs() const;
+  int64_t opset() const;
+  std::map<std::string, int> model_op_counts() const;  // ops as imported, before passes
+
+  // Fixes shapes, runs the passes, folds constants, chooses kernels, lays out the arena.
+  // May be called again with other options (re-plans).
+  Status plan(const PlanOptions& options);
+  bool planned() const;
+  const PlanStats& stats() const;
+
+  // Runs the plan. inputs/outputs are matched by position with inputs()/outputs(); dtypes and
+  // shapes must equal the planned ones exactly (checked; a mismatch returns kInvalidArgument
+  // naming the tensor). Output buffers are caller-owned. Allocates nothing.
+  Status run(const std::vector<ConstTensorView>& inputs, const std::vector<TensorView>& outputs);
+  // Convenience for tools and tests: inputs by name, outputs allocated (allocates).
+  Status run(const std::map<std::string, Tensor>& inputs, std::map<std::string, Tensor>* outputs);
+
+ private:
+  Session();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace softdpu

@@ -1,0 +1,69 @@
+// A fixed-size pool for splitting one kernel's work across threads. The caller thread takes part,
+// so threads=1 means no pool thread at all. parallel_for never allocates: the task is passed by
+// reference and lives on the caller's stack until every chunk is done.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace softdpu {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+
+  // Calls fn(begin, end) over [0, n) split into about threads() contiguous chunks, each at least
+  // `grain` long. Runs inline when one chunk suffices.
+  template <typename Fn>
+  void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
+    if (n <= 0) return;
+    int64_t chunks = threads_;
+    if (grain > 0 && n / grain < chunks) chunks = n / grain;
+    if (chunks <= 1) {
+      fn(int64_t{0}, n);
+      return;
+    }
+    struct Thunk {
+      static void call(void* f, int64_t b, int64_t e) { (*static_cast<Fn*>(f))(b, e); }
+    };
+    run(&Thunk::call, &fn, n, chunks);
+  }
+
+ private:
+  using TaskFn = void (*)(void*, int64_t, int64_t);
+  void run(TaskFn fn, void* ctx, int64_t n, int64_t chunks);
+  void worker_loop(int index);
+  struct Job {
+    TaskFn fn;
+    void* ctx;
+    int64_t n;
+    int64_t chunks;
+  };
+  void run_chunks(const Job& job);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // The current job; workers spin briefly on generation_ before sleeping, since batch-1 kernels
+  // are a few microseconds long and a condition-variable wake-up costs about as much.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int64_t> next_chunk_{0};
+  std::atomic<int64_t> done_chunks_{0};
+  Job job_{};
+  // Workers inside run_chunks; a new job is set up only when it is 0, so a straggler of the last
+  // job never claims a chunk of the next one.
+  std::atomic<int> busy_{0};
+  bool stop_ = false;
+};
+
+}  // namespace softdpu
