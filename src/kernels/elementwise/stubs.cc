@@ -21,13 +21,16 @@ std::unique_ptr<Kernel> prepare_Celu(PrepareContext& ctx) { ctx.unsupported("not
 std::unique_ptr<Kernel> prepare_Clip(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Cos(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Cosh(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_DequantizeLinear(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Div(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Dropout(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_DynamicQuantizeLinear(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Elu(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Equal(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Erf(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Exp(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Floor(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_Gelu(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Greater(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_GreaterOrEqual(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_HardSigmoid(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
@@ -49,6 +52,7 @@ std::unique_ptr<Kernel> prepare_Not(PrepareContext& ctx) { ctx.unsupported("not 
 std::unique_ptr<Kernel> prepare_Or(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_PRelu(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Pow(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_QuantizeLinear(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Reciprocal(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Relu(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Round(PrepareContext& ctx) { ctx.unsupported("not implemented"); }

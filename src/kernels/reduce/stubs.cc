@@ -9,11 +9,12 @@ std::unique_ptr<Kernel> prepare_ArgMin(PrepareContext& ctx) { ctx.unsupported("n
 std::unique_ptr<Kernel> prepare_BatchNormalization(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Hardmax(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_InstanceNormalization(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_LRN(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_LayerNormalization(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_LogSoftmax(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_LpNormalization(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_LRN(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_MeanVarianceNormalization(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_NegativeLogLikelihoodLoss(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_ReduceL1(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_ReduceL2(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_ReduceLogSum(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
@@ -25,5 +26,6 @@ std::unique_ptr<Kernel> prepare_ReduceProd(PrepareContext& ctx) { ctx.unsupporte
 std::unique_ptr<Kernel> prepare_ReduceSum(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_ReduceSumSquare(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 std::unique_ptr<Kernel> prepare_Softmax(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_SoftmaxCrossEntropyLoss(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
 
 }  // namespace softdpu::runtime
