@@ -1,0 +1,43 @@
+# Thin wrappers over scripts/ and CMake. The two commands a new user needs:
+#   make serve   install dependencies, build, run the main job on the bundled models
+#   make test    install dependencies, build, run every test
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+MODELS := fashion_mlp fashion_cnn fashion_lstm fashion_gru
+
+.PHONY: deps build serve test test-asan bench format format-check clean
+
+deps:
+	scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Until the server lands, the main job is a batch-1 benchmark of each bundled model.
+serve: build
+	@for m in $(MODELS); do $(BUILD)/softdpu bench models/$$m/1/model.onnx --iterations 2000 || exit 1; echo; done
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this too).
+test-asan: deps
+	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+	  -DSOFTDPU_SANITIZE=address,undefined -DSOFTDPU_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/bench/softdpu_bench_kernels --benchmark_min_time=0.2
+	@for m in $(MODELS); do $(BUILD)/softdpu bench models/$$m/1/model.onnx --json || exit 1; done
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

@@ -1,0 +1,121 @@
+// softdpu bench MODEL: latency percentiles after warm-up, throughput and peak RSS.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+namespace softdpu::cli {
+namespace {
+struct BenchArgs {
+  std::string model;
+  int64_t batch = 1;
+  int threads = 1;
+  int iterations = 1000;
+  int warmup = 50;
+  std::vector<std::string> inputs;
+  bool json = false;
+};
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t i = static_cast<size_t>(p / 100.0 * (sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+int run_bench(const BenchArgs& a) {
+  std::map<std::string, Tensor> given = read_named_inputs(a.inputs);
+  std::unique_ptr<Session> s;
+  Status st = Session::load(a.model, &s);
+  if (!st) return report(st);
+  PlanOptions opt;
+  opt.batch = a.batch;
+  opt.threads = a.threads;
+  for (const auto& [name, t] : given) opt.input_shapes[name] = t.shape();
+  st = s->plan(opt);
+  if (!st) return report(st);
+
+  std::vector<Tensor> in_tensors;
+  std::vector<ConstTensorView> in;
+  uint32_t seed = 1;
+  for (const ValueInfo& vi : s->inputs()) {
+    auto it = given.find(vi.name);
+    in_tensors.push_back(it != given.end() ? it->second : random_input(vi, seed++));
+  }
+  for (const Tensor& t : in_tensors) in.push_back({t.dtype(), t.shape(), t.data()});
+  std::vector<Tensor> out_tensors;
+  std::vector<TensorView> out;
+  for (const ValueInfo& vi : s->outputs()) out_tensors.emplace_back(vi.dtype, vi.shape);
+  for (Tensor& t : out_tensors) out.push_back({t.dtype(), t.shape(), t.data()});
+
+  for (int i = 0; i < a.warmup; ++i) {
+    st = s->run(in, out);
+    if (!st) return report(st);
+  }
+  std::vector<double> us(a.iterations);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < a.iterations; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    s->run(in, out);
+    auto t1 = std::chrono::steady_clock::now();
+    us[i] = std::chrono::duration<double, std::micro>(t1 - t0).count();
+  }
+  double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<double> sorted = us;
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0;
+  for (double v : us) mean += v;
+  mean /= std::max<size_t>(us.size(), 1);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const PlanStats& ps = s->stats();
+  nlohmann::json j = {
+      {"model", a.model},
+      {"batch", a.batch},
+      {"threads", a.threads},
+      {"iterations", a.iterations},
+      {"p50_us", percentile(sorted, 50)},
+      {"p90_us", percentile(sorted, 90)},
+      {"p99_us", percentile(sorted, 99)},
+      {"max_us", sorted.empty() ? 0 : sorted.back()},
+      {"min_us", sorted.empty() ? 0 : sorted.front()},
+      {"mean_us", mean},
+      {"throughput_per_s", total_s > 0 ? a.iterations * a.batch / total_s : 0},
+      {"peak_rss_bytes", static_cast<int64_t>(ru.ru_maxrss) * 1024},
+      {"weight_bytes", ps.weight_bytes},
+      {"arena_bytes", ps.arena_bytes},
+  };
+  if (a.json) {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s  batch %lld  threads %d  %d iterations\n", a.model.c_str(), static_cast<long long>(a.batch),
+              a.threads, a.iterations);
+  std::printf("latency us   p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n", j["p50_us"].get<double>(),
+              j["p90_us"].get<double>(), j["p99_us"].get<double>(), j["max_us"].get<double>(), mean);
+  std::printf("throughput   %.0f inferences/s\n", j["throughput_per_s"].get<double>());
+  std::printf("memory       peak RSS %.1f MiB, weights %.2f MiB, arena %.2f MiB\n", ru.ru_maxrss / 1024.0,
+              ps.weight_bytes / 1048576.0, ps.arena_bytes / 1048576.0);
+  return 0;
+}
+}  // namespace
+
+void register_bench(CLI::App& app, CommandFn* run) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure latency and throughput of a model");
+  cmd->add_option("model", args->model, "model.onnx")->required();
+  cmd->add_option("--batch", args->batch, "batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "intra-op threads")->check(CLI::PositiveNumber);
+  cmd->add_option("--iterations", args->iterations, "timed runs")->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (random data otherwise)");
+  cmd->add_flag("--json", args->json, "print JSON");
+  cmd->callback([args, run] { *run = [args] { return run_bench(*args); }; });
+}
+
+}  // namespace softdpu::cli

@@ -1,0 +1,65 @@
+#include "cli/common.h"
+
+#include <iostream>
+#include <random>
+
+#include "core/npy.h"
+
+namespace softdpu::cli {
+
+int exit_code_for(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kIoError: return 2;
+    default: return 1;
+  }
+}
+
+int report(const Status& st) {
+  std::cerr << "error: " << st.message() << "\n";
+  return exit_code_for(st);
+}
+
+std::unique_ptr<Session> load_and_plan(const std::string& path, const PlanOptions& opt, int* code) {
+  std::unique_ptr<Session> s;
+  Status st = Session::load(path, &s);
+  if (st) st = s->plan(opt);
+  if (!st) {
+    *code = report(st);
+    return nullptr;
+  }
+  *code = 0;
+  return s;
+}
+
+std::map<std::string, Tensor> read_named_inputs(const std::vector<std::string>& specs) {
+  std::map<std::string, Tensor> out;
+  for (const std::string& spec : specs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      throw Error(StatusCode::kInvalidArgument, "--input '" + spec + "' should be NAME=FILE.npy");
+    }
+    std::string name = spec.substr(0, eq);
+    if (out.count(name)) throw Error(StatusCode::kInvalidArgument, "--input '" + name + "' is given twice");
+    out[name] = read_npy(spec.substr(eq + 1));
+  }
+  return out;
+}
+
+Tensor random_input(const ValueInfo& info, uint32_t seed) {
+  Tensor t(info.dtype, info.shape);
+  std::mt19937 rng(seed);
+  if (info.dtype == DType::kFloat32) {
+    std::uniform_real_distribution<float> d(0.f, 1.f);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = d(rng);
+  } else if (info.dtype == DType::kFloat64) {
+    std::uniform_real_distribution<double> d(0., 1.);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data_as<double>()[i] = d(rng);
+  }
+  // Integer and bool inputs stay zero: a safe index for embeddings and gathers.
+  return t;
+}
+
+}  // namespace softdpu::cli

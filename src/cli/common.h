@@ -1,0 +1,28 @@
+// Helpers shared by the subcommands: loading and planning with readable errors, --input parsing.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "softdpu/session.h"
+
+namespace softdpu::cli {
+
+// Exit codes: 0 ok, 1 the work failed (model or runtime), 2 the user's input is wrong.
+int exit_code_for(const Status& st);
+
+// Prints "error: <message>" to stderr and returns the exit code for it.
+int report(const Status& st);
+
+// Loads and plans; prints the error and returns null on failure (*code set).
+std::unique_ptr<Session> load_and_plan(const std::string& path, const PlanOptions& opt, int* code);
+
+// Parses NAME=FILE.npy pairs and reads the arrays. Throws Error naming the bad argument.
+std::map<std::string, Tensor> read_named_inputs(const std::vector<std::string>& specs);
+
+// Fills a tensor with deterministic pseudo-random data suited to its type (floats in [0, 1)).
+Tensor random_input(const ValueInfo& info, uint32_t seed);
+
+}  // namespace softdpu::cli
