@@ -82,7 +82,15 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
   for (const auto& imp : model.opset_import()) {
     if (imp.domain().empty() || imp.domain() == "ai.onnx") g.opset = imp.version();
   }
-  if (g.opset == 0) invalid("the model imports no version of the default ONNX opset");
+  if (g.opset == 0) {
+    for (const auto& np : graph.node()) {
+      if (!np.domain().empty() && np.domain() != "ai.onnx") {
+        throw Error(StatusCode::kUnsupported, np.op_type() + " node '" + np.name() + "': op domain '" +
+                                                  np.domain() + "' is not supported");
+      }
+    }
+    invalid("the model imports no version of the default ONNX opset");
+  }
   if (g.opset > kMaxOpset) {
     throw Error(StatusCode::kUnsupported, "the model uses ONNX opset " + std::to_string(g.opset) +
                                               "; softdpu supports opsets up to " + std::to_string(kMaxOpset));

@@ -85,7 +85,7 @@ ValueInfo info_of(const ir::Value& v) { return {v.name, v.dtype, v.shape}; }
 }  // namespace
 
 std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions& opt) {
-  if (opt.batch < 1) bad_arg("batch must be at least 1, got " + std::to_string(opt.batch));
+  if (opt.batch < 0) bad_arg("batch must not be negative, got " + std::to_string(opt.batch));
   if (opt.threads < 1) bad_arg("threads must be at least 1, got " + std::to_string(opt.threads));
   auto prog = std::make_unique<Program>();
   prog->graph = model;

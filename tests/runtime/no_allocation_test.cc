@@ -1,0 +1,72 @@
+// Session::run must not touch the heap: every buffer is planned ahead. Global operator new is
+// replaced in this test binary with a counting version that is armed only around run().
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "softdpu/session.h"
+#include "support/model_builder.h"
+#include "support/run_op.h"
+
+namespace {
+std::atomic<bool> g_armed{false};
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (g_armed.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace softdpu {
+namespace {
+
+TEST(NoAllocation, RunAllocatesNothing) {
+  testing::ModelBuilder m;
+  m.input("x", DType::kFloat32, {-1, 1, 6, 6}).output("y", DType::kFloat32, {-1, 5});
+  m.initializer("w", testing::random_tensor({4, 1, 3, 3}));
+  m.initializer("b", testing::random_tensor({4}));
+  m.initializer("w2", testing::random_tensor({16, 5}));
+  m.initializer("shape", [] {
+    Tensor t(DType::kInt64, {2});
+    t.data_as<int64_t>()[0] = 0;
+    t.data_as<int64_t>()[1] = -1;
+    return t;
+  }());
+  m.node("Conv", {"x", "w", "b"}, {"c"});
+  m.node("Relu", {"c"}, {"r"});
+  testing::ModelBuilder::set_ints(m.node("MaxPool", {"r"}, {"p"}), "kernel_shape", {2, 2});
+  m.node("Reshape", {"p", "shape"}, {"f"});
+  m.node("MatMul", {"f", "w2"}, {"mm"});
+  m.node("Softmax", {"mm"}, {"y"});
+  for (int threads : {1, 2}) {
+    std::unique_ptr<Session> s;
+    Status st = Session::load_from_bytes(m.bytes(), ".", &s);
+    ASSERT_TRUE(st) << st.to_string();
+    PlanOptions opt;
+    opt.threads = threads;
+    ASSERT_TRUE(st = s->plan(opt)) << st.to_string();
+    Tensor x = testing::random_tensor({1, 1, 6, 6});
+    Tensor y(DType::kFloat32, {1, 5});
+    std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
+    std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
+    ASSERT_TRUE(s->run(in, out));  // warm-up
+    g_allocations = 0;
+    g_armed = true;
+    for (int i = 0; i < 10; ++i) st = s->run(in, out);
+    g_armed = false;
+    ASSERT_TRUE(st) << st.to_string();
+    EXPECT_EQ(g_allocations.load(), 0) << "threads=" << threads;
+  }
+}
+
+}  // namespace
+}  // namespace softdpu
