@@ -135,6 +135,8 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
   for (const auto& vi : graph.value_info()) {
     auto it = by_name.find(vi.name());
     if (it != by_name.end() && g.values[it->second].constant) continue;
+    // Sequence-typed intermediates are fine: sequences are lowered to tensors at plan time.
+    if (vi.has_type() && !vi.type().has_tensor_type()) continue;
     read_value_info(vi, g.values[value_id(vi.name())]);
   }
 

@@ -2,7 +2,10 @@
 
 #include <cstring>
 
+#include <functional>
+
 #include "core/thread_pool.h"
+#include "runtime/lower_sequences.h"
 
 namespace softdpu::runtime {
 
@@ -49,7 +52,7 @@ std::vector<Tensor> run_now(const ir::Graph& g, const ir::Node& node, const Prep
 void infer_and_fold(ir::Graph& g) {
   std::vector<ir::Node> kept;
   kept.reserve(g.nodes.size());
-  for (ir::Node& node : g.nodes) {
+  std::function<void(ir::Node)> process = [&](ir::Node node) {
     PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
     std::unique_ptr<Kernel> kernel = prepare_fn(node.op)(ctx);
     bool all_inputs_constant = true;
@@ -81,6 +84,15 @@ void infer_and_fold(ir::Graph& g) {
       if (!folded.empty()) val.constant = folded[i];
     }
     if (folded.empty()) kept.push_back(std::move(node));
+  };
+  SequenceLowering sequences(g, process);
+  std::vector<ir::Node> nodes = std::move(g.nodes);
+  for (ir::Node& node : nodes) {
+    if (SequenceLowering::is_sequence_op(node.op)) {
+      sequences.lower(node);
+    } else {
+      process(std::move(node));
+    }
   }
   g.nodes = std::move(kept);
 }
