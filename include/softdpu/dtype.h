@@ -17,7 +17,7 @@ enum class DType : int32_t {
   kInt16 = 5,
   kInt32 = 6,
   kInt64 = 7,
-  kString = 8,  // not supported by kernels; named so errors can say what they got
+  kString = 8,  // plan-time only (StringNormalizer on constants); size 0 so byte copies skip it
   kBool = 9,
   kFloat16 = 10,
   kFloat64 = 11,
@@ -26,7 +26,7 @@ enum class DType : int32_t {
   kBFloat16 = 16,
 };
 
-// Bytes per element; 0 for kUndefined and kString.
+// Bytes per element; 0 for kUndefined and kString (a string Tensor holds std::string objects).
 size_t dtype_size(DType t);
 // Lower-case name as in numpy ("float32", "int64", "bool", "bfloat16", ...).
 const char* dtype_name(DType t);

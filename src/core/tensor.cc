@@ -1,5 +1,6 @@
 #include "softdpu/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -38,6 +39,13 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
   for (int64_t d : shape_) {
     if (d < 0) throw Error(StatusCode::kInvalidArgument, "tensor shape " + shape_to_string(shape_) + " has a negative dimension");
   }
+  if (dtype_ == DType::kString) {
+    // Strings only exist at plan time (see dtype.h); they are real objects, not bytes.
+    auto* s = new std::string[std::max<int64_t>(numel(), 1)];
+    data_ = std::shared_ptr<uint8_t>(reinterpret_cast<uint8_t*>(s),
+                                     [](uint8_t* p) { delete[] reinterpret_cast<std::string*>(p); });
+    return;
+  }
   data_ = aligned_buffer(nbytes());
 }
 
@@ -53,7 +61,11 @@ Tensor Tensor::reshaped(Shape shape) const {
 
 Tensor Tensor::clone() const {
   Tensor t(dtype_, shape_);
-  if (nbytes()) std::memcpy(t.data(), data(), nbytes());
+  if (dtype_ == DType::kString) {
+    std::copy_n(data_as<std::string>(), numel(), t.data_as<std::string>());
+  } else if (nbytes()) {
+    std::memcpy(t.data(), data(), nbytes());
+  }
   return t;
 }
 

@@ -127,7 +127,7 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
     if (v.constant) continue;  // an input with a default initializer: treated as the constant
     read_value_info(in, v);
     if (!in.has_type() || v.dtype == DType::kUndefined) invalid("graph input '" + in.name() + "' has no tensor type");
-    if (!dtype_is_supported(v.dtype)) {
+    if (!dtype_is_supported(v.dtype) && v.dtype != DType::kString) {
       throw Error(StatusCode::kUnsupported, "graph input '" + in.name() + "' has element type " + dtype_name(v.dtype));
     }
     g.inputs.push_back(id);

@@ -58,6 +58,12 @@ std::string read_external(const onnx::TensorProto& p, const std::string& base_di
 
 Tensor tensor_from_proto(const onnx::TensorProto& p, const std::string& base_dir) {
   DType dtype = static_cast<DType>(p.data_type());
+  if (dtype == DType::kString) {
+    Tensor t(dtype, Shape(p.dims().begin(), p.dims().end()));
+    if (p.string_data_size() != t.numel()) bad(p, "has " + std::to_string(p.string_data_size()) + " strings for " + std::to_string(t.numel()) + " elements");
+    for (int i = 0; i < p.string_data_size(); ++i) t.data_as<std::string>()[i] = p.string_data(i);
+    return t;
+  }
   if (!dtype_is_supported(dtype)) {
     throw Error(StatusCode::kUnsupported, "tensor '" + p.name() + "': element type " +
                                               std::string(dtype_name(dtype)) + " (" + std::to_string(p.data_type()) +

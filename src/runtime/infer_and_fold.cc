@@ -53,6 +53,12 @@ void infer_and_fold(ir::Graph& g) {
   std::vector<ir::Node> kept;
   kept.reserve(g.nodes.size());
   std::function<void(ir::Node)> process = [&](ir::Node node) {
+    for (int v : node.inputs) {
+      if (v >= 0 && g.values[v].dtype == DType::kString && node.op != ir::OpType::kStringNormalizer) {
+        throw Error(StatusCode::kUnsupported, std::string(ir::op_name(node.op)) + " node '" + node.name +
+                                                  "': string tensors are supported only by StringNormalizer");
+      }
+    }
     PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
     std::unique_ptr<Kernel> kernel = prepare_fn(node.op)(ctx);
     bool all_inputs_constant = true;

@@ -1,5 +1,6 @@
 #include "runtime/program.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -95,6 +96,13 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   if (opt.optimize) passes::optimize(g);
   ir::remove_dead_nodes(g);
 
+  // Strings are plan-time values only (StringNormalizer on constants).
+  for (int v : g.inputs) {
+    if (g.values[v].dtype == DType::kString) {
+      throw Error(StatusCode::kUnsupported, "input '" + g.values[v].name +
+                                                "' is a string tensor: softdpu handles strings only at plan time (freeze the input)");
+    }
+  }
   for (int v : g.inputs) prog->inputs.push_back(info_of(g.values[v]));
   for (int v : g.outputs) prog->outputs.push_back(info_of(g.values[v]));
 
@@ -193,6 +201,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
     OutputCopy c;
     c.output = static_cast<int>(o);
     c.bytes = static_cast<size_t>(shape_numel(val.shape)) * dtype_size(val.dtype);
+    c.strings = val.dtype == DType::kString ? shape_numel(val.shape) : 0;
     if (output_index[v] != static_cast<int>(o)) c.from_output = output_index[v];
     else if (val.constant) c.constant = val.constant->data();
     else if (input_index[v] >= 0) c.from_input = input_index[v];
@@ -233,7 +242,12 @@ void execute(Program& p, const std::vector<ConstTensorView>& inputs, const std::
     const void* src = c.constant ? c.constant
                       : c.from_input >= 0 ? inputs[c.from_input].data
                                           : outputs[c.from_output].data;
-    if (c.bytes) std::memmove(outputs[c.output].data, src, c.bytes);
+    if (c.strings) {
+      // Only string-valued constant outputs get here; assigning them may allocate (documented).
+      std::copy_n(static_cast<const std::string*>(src), c.strings, static_cast<std::string*>(outputs[c.output].data));
+    } else if (c.bytes) {
+      std::memmove(outputs[c.output].data, src, c.bytes);
+    }
   }
 }
 

@@ -38,6 +38,7 @@ struct OutputCopy {
   int from_input = -1;             // when the source is caller input #from_input
   int from_output = -1;            // when the source is caller output #from_output
   size_t bytes = 0;
+  int64_t strings = 0;  // element count when the output is a (plan-time constant) string tensor
 };
 
 struct Program {
