@@ -1,5 +1,7 @@
 // softdpu conformance: runs the ONNX backend test data through softdpu (see runtime/conformance.h).
 // Exit code 0 when no test failed (unsupported is not a failure), 1 otherwise, 2 on bad usage.
+// With --min-passed / --min-pass-rate the command is a gate instead: exit 0 when enough passed.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -17,7 +19,21 @@ struct ConformanceArgs {
   conformance::RunnerOptions runner;
   bool json = false;
   bool verbose = false;
+  int64_t min_passed = -1;
+  double min_pass_rate = -1;
 };
+
+std::vector<std::string> split_suites(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
 
 nlohmann::json counts_json(const conformance::Summary& s) {
   return {{"suite", s.suite},   {"total", s.total},   {"passed", s.passed},
@@ -32,8 +48,15 @@ int run_conformance(const ConformanceArgs& args) {
               << "' does not exist (install libonnx-testdata or pass --data-dir)\n";
     return 2;
   }
-  const bool all = args.suite == "all";
-  const std::vector<std::string> suites = all ? cf::all_suites() : std::vector{args.suite};
+  const bool all = args.suite == "all" || args.suite.find(',') != std::string::npos;
+  const std::vector<std::string> suites = args.suite == "all" ? cf::all_suites() : split_suites(args.suite);
+  for (const std::string& s : suites) {
+    const auto& known = cf::all_suites();
+    if (std::find(known.begin(), known.end(), s) == known.end()) {
+      std::cerr << "error: unknown suite '" << s << "' (node, pytorch-converted, pytorch-operator, simple, all)\n";
+      return 2;
+    }
+  }
   // With --json, stdout carries only the JSON document; progress lines go to stderr.
   std::ostream& lines = args.json ? std::cerr : std::cout;
 
@@ -84,6 +107,14 @@ int run_conformance(const ConformanceArgs& args) {
     // Messages may quote model bytes: replace invalid UTF-8 rather than throw.
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }
+  if (args.min_passed >= 0 || args.min_pass_rate >= 0) {
+    const double rate = total.total ? static_cast<double>(total.passed) / total.total : 0;
+    const bool ok = total.passed >= args.min_passed && rate >= args.min_pass_rate;
+    std::cerr << (ok ? "gate passed: " : "gate FAILED: ") << total.passed << " of " << total.total << " passed ("
+              << rate * 100 << "%), required " << std::max<int64_t>(args.min_passed, 0) << " and "
+              << std::max(args.min_pass_rate, 0.0) * 100 << "%\n";
+    return ok ? 0 : 1;
+  }
   return total.failed == 0 ? 0 : 1;
 }
 
@@ -93,11 +124,12 @@ void register_conformance(CLI::App& app, CommandFn* run) {
   auto args = std::make_shared<ConformanceArgs>();
   CLI::App* cmd = app.add_subcommand(
       "conformance", "Run the ONNX backend test data (libonnx-testdata) and compare the outputs");
-  std::vector<std::string> choices = conformance::all_suites();
-  choices.push_back("all");
-  cmd->add_option("--suite", args->suite, "Test suite to run")
-      ->check(CLI::IsMember(choices))
+  cmd->add_option("--suite", args->suite,
+                  "node, pytorch-converted, pytorch-operator, simple, all, or a comma list")
       ->capture_default_str();
+  cmd->add_option("--min-passed", args->min_passed, "Gate: exit 0 when at least this many tests pass");
+  cmd->add_option("--min-pass-rate", args->min_pass_rate, "Gate: exit 0 when this fraction (0..1) passes")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--data-dir", args->runner.data_dir, "Directory holding the suites")
       ->capture_default_str();
   cmd->add_option("--filter", args->runner.filter, "Only tests whose name contains this");
