@@ -43,7 +43,9 @@ TEST(NoAllocation, RunAllocatesNothing) {
   }());
   m.node("Conv", {"x", "w", "b"}, {"c"});
   m.node("Relu", {"c"}, {"r"});
-  testing::ModelBuilder::set_ints(m.node("MaxPool", {"r"}, {"p"}), "kernel_shape", {2, 2});
+  auto& pool = m.node("MaxPool", {"r"}, {"p"});
+  testing::ModelBuilder::set_ints(pool, "kernel_shape", {2, 2});
+  testing::ModelBuilder::set_ints(pool, "strides", {2, 2});
   m.node("Reshape", {"p", "shape"}, {"f"});
   m.node("MatMul", {"f", "w2"}, {"mm"});
   m.node("Softmax", {"mm"}, {"y"});
