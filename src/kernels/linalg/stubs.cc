@@ -4,23 +4,11 @@
 
 namespace softdpu::runtime {
 
-std::unique_ptr<Kernel> prepare_AveragePool(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_ConvInteger(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_ConvTranspose(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_Det(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_Einsum(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_GlobalAveragePool(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_GlobalMaxPool(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_GridSample(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_LpPool(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_MatMulInteger(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_MaxPool(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_MaxUnpool(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_QLinearConv(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_QLinearMatMul(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
-std::unique_ptr<Kernel> prepare_RoiAlign(PrepareContext& ctx) { ctx.unsupported("not implemented"); }
+std::unique_ptr<Kernel> prepare_GridSample(PrepareContext& ctx) {
+  ctx.unsupported("not implemented");
+}
+std::unique_ptr<Kernel> prepare_RoiAlign(PrepareContext& ctx) {
+  ctx.unsupported("not implemented");
+}
 
 }  // namespace softdpu::runtime

@@ -1,0 +1,245 @@
+// Batch-1, one-thread benchmarks of the linalg kernels. Counters report the bytes of weights
+// streamed per second ("weights_B/s"), the figure that matters for a memory-bound batch-1 product,
+// and FLOP/s for the compute-bound shapes.
+//
+// Shapes: square matrix-vector products 256..4096 (weights from L2-resident to DRAM-resident),
+// and the layers of the bundled Fashion-MNIST models (models/train.py): MLP 784-256-128-10, CNN
+// Conv3x3(1->32, pad 1) on 28x28, Conv3x3(32->64, pad 1) on 14x14, Linear 3136x128 and 128x10.
+//
+// When oneDNN is found (SOFTDPU_HAVE_DNNL), the same shapes run through its f32 inner product
+// and convolution (NCHW in and out, as softdpu's tensors are; weights in the layout oneDNN
+// prefers, reordered once outside the timing). Run with OMP_NUM_THREADS=1 for a 1-thread
+// comparison: oneDNN threads with OpenMP.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/thread_pool.h"
+#include "kernels/linalg/gemm.h"
+#include "runtime/kernel.h"
+
+#ifdef SOFTDPU_HAVE_DNNL
+#include <dnnl.hpp>
+#endif
+
+namespace {
+
+using softdpu::DType;
+using softdpu::Shape;
+using softdpu::Tensor;
+using softdpu::ThreadPool;
+using namespace softdpu::kernels;
+
+std::vector<float> rand_vec(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+void set_counters(benchmark::State& state, double weight_bytes, double flops) {
+  state.counters["weights_B/s"] =
+      benchmark::Counter(weight_bytes, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// y[M, N] = x[M, K] * W[K, N] + bias: one dense layer.
+void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+  std::vector<float> w = rand_vec(k * n, 1), x = rand_vec(m * k, 2), bias = rand_vec(n, 3);
+  std::vector<float> y(m * n);
+  PackedB packed = PackedB::pack(w.data(), k, n, n, false);
+  ThreadPool pool(1);
+  GemmEpilogue ep;
+  ep.bias = bias.data();
+  for (auto _ : state) {
+    gemm_packed(m, x.data(), k, packed, y.data(), n, ep, &pool);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, double(k * n) * sizeof(float), 2.0 * m * k * n);
+}
+
+void BM_Gemv(benchmark::State& state) {
+  run_gemm(state, 1, state.range(0), state.range(0));
+}
+BENCHMARK(BM_Gemv)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096);
+
+// The Fashion-MNIST dense layers at batch 1: K, N.
+void BM_Dense(benchmark::State& state) {
+  run_gemm(state, 1, state.range(0), state.range(1));
+}
+BENCHMARK(BM_Dense)->Args({784, 256})->Args({256, 128})->Args({128, 10})->Args({3136, 128});
+
+// m > 1: batched RNN inputs (28 time steps x 28 features -> 4 x 128 gates) and square blocks.
+void BM_Gemm(benchmark::State& state) {
+  run_gemm(state, state.range(0), state.range(1), state.range(2));
+}
+BENCHMARK(BM_Gemm)->Args({28, 28, 512})->Args({64, 288, 196})->Args({256, 256, 256});
+
+// One op through its real prepare_<Op> and kernel (what the executor runs).
+struct OpRunner {
+  softdpu::ir::Node node;
+  std::vector<Tensor> inputs;
+  Tensor output;
+  std::unique_ptr<softdpu::runtime::Kernel> kernel;
+  std::vector<float> scratch;
+
+  void prepare(softdpu::ir::OpType op, std::vector<bool> constant) {
+    node.name = "bench";
+    node.op = op;
+    std::vector<softdpu::runtime::InputDesc> descs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      node.inputs.push_back(static_cast<int>(i));
+      descs.push_back({inputs[i].dtype(), inputs[i].shape(),
+                       constant[i] ? inputs[i].data() : nullptr, "in" + std::to_string(i)});
+    }
+    node.outputs = {100};
+    softdpu::runtime::PrepareContext ctx(node, 17, descs, 1);
+    kernel = softdpu::runtime::prepare_fn(op)(ctx);
+    output = Tensor(ctx.outputs()[0].dtype, ctx.outputs()[0].shape);
+    scratch.resize(ctx.scratch_bytes() / sizeof(float) + 16);
+  }
+  void run(ThreadPool* pool) {
+    std::vector<const void*> in;
+    for (const Tensor& t : inputs) in.push_back(t.data());
+    void* out[] = {output.data()};
+    void* s = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
+                                      ~uintptr_t{63});
+    kernel->run({in.data(), out, s, pool});
+  }
+};
+
+Tensor rand_tensor(Shape shape, uint32_t seed) {
+  Tensor t(DType::kFloat32, shape);
+  std::vector<float> v = rand_vec(t.numel(), seed);
+  std::memcpy(t.data(), v.data(), v.size() * sizeof(float));
+  return t;
+}
+
+softdpu::ir::Attribute ints_attr(std::vector<int64_t> v) {
+  softdpu::ir::Attribute a;
+  a.kind = softdpu::ir::Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+
+// Conv 3x3 pad 1 (+bias, fused ReLU) on [1, C, H, W] -> [1, M, H, W].
+void BM_Conv3x3(benchmark::State& state) {
+  const int64_t c = state.range(0), m = state.range(1), hw = state.range(2);
+  OpRunner r;
+  r.inputs = {rand_tensor({1, c, hw, hw}, 1), rand_tensor({m, c, 3, 3}, 2), rand_tensor({m}, 3)};
+  r.node.attrs["pads"] = ints_attr({1, 1, 1, 1});
+  softdpu::ir::Attribute relu;
+  relu.kind = softdpu::ir::Attribute::Kind::kString;
+  relu.s = "Relu";
+  r.node.attrs["_activation"] = relu;
+  r.prepare(softdpu::ir::OpType::kConv, {false, true, true});
+  ThreadPool pool(1);
+  for (auto _ : state) {
+    r.run(&pool);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, double(m * c * 9) * sizeof(float), 2.0 * m * c * 9 * hw * hw);
+}
+BENCHMARK(BM_Conv3x3)->Args({1, 32, 28})->Args({32, 64, 14})->Args({64, 64, 28});
+
+// Depthwise 3x3 pad 1 (MobileNet-style) on [1, C, H, W], stride 1 or 2.
+void BM_ConvDepthwise3x3(benchmark::State& state) {
+  const int64_t c = state.range(0), hw = state.range(1), stride = state.range(2);
+  OpRunner r;
+  r.inputs = {rand_tensor({1, c, hw, hw}, 1), rand_tensor({c, 1, 3, 3}, 2), rand_tensor({c}, 3)};
+  r.node.attrs["pads"] = ints_attr({1, 1, 1, 1});
+  r.node.attrs["strides"] = ints_attr({stride, stride});
+  softdpu::ir::Attribute group;
+  group.kind = softdpu::ir::Attribute::Kind::kInt;
+  group.i = c;
+  r.node.attrs["group"] = group;
+  r.prepare(softdpu::ir::OpType::kConv, {false, true, true});
+  ThreadPool pool(1);
+  for (auto _ : state) {
+    r.run(&pool);
+    benchmark::ClobberMemory();
+  }
+  const int64_t out = (hw + stride - 1) / stride;
+  set_counters(state, double(c * 9) * sizeof(float), 2.0 * c * 9 * out * out);
+}
+BENCHMARK(BM_ConvDepthwise3x3)->Args({32, 112, 1})->Args({144, 56, 2})->Args({512, 14, 1});
+
+#ifdef SOFTDPU_HAVE_DNNL
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// oneDNN f32 inner product, batch 1: weights [N, K] reordered to its preferred layout.
+void BM_DnnlInnerProduct(benchmark::State& state) {
+  const int64_t k = state.range(0), n = state.range(1);
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream s(eng);
+  memory::desc src_md({1, k}, dt::f32, tag::nc), dst_md({1, n}, dt::f32, tag::nc);
+  memory::desc w_any({n, k}, dt::f32, tag::any), b_md({n}, dt::f32, tag::x);
+  dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src_md, w_any, b_md,
+                                      dst_md);
+  dnnl::inner_product_forward::primitive_desc pd(d, eng);
+  std::vector<float> w = rand_vec(k * n, 1), x = rand_vec(k, 2), b = rand_vec(n, 3), y(n);
+  memory w_user({{n, k}, dt::f32, tag::oi}, eng, w.data());
+  memory w_mem(pd.weights_desc(), eng);
+  dnnl::reorder(w_user, w_mem).execute(s, w_user, w_mem);
+  memory src(src_md, eng, x.data()), bias(b_md, eng, b.data()), dst(dst_md, eng, y.data());
+  dnnl::inner_product_forward prim(pd);
+  for (auto _ : state) {
+    prim.execute(s, {{DNNL_ARG_SRC, src},
+                     {DNNL_ARG_WEIGHTS, w_mem},
+                     {DNNL_ARG_BIAS, bias},
+                     {DNNL_ARG_DST, dst}});
+    s.wait();
+  }
+  set_counters(state, double(k * n) * sizeof(float), 2.0 * k * n);
+}
+BENCHMARK(BM_DnnlInnerProduct)
+    ->Args({1024, 1024})
+    ->Args({4096, 4096})
+    ->Args({784, 256})
+    ->Args({3136, 128});
+
+// oneDNN f32 convolution 3x3 pad 1 + bias + ReLU, NCHW in and out.
+void BM_DnnlConv3x3(benchmark::State& state) {
+  const int64_t c = state.range(0), m = state.range(1), hw = state.range(2);
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream s(eng);
+  memory::desc src_md({1, c, hw, hw}, dt::f32, tag::nchw),
+      dst_md({1, m, hw, hw}, dt::f32, tag::nchw);
+  memory::desc w_any({m, c, 3, 3}, dt::f32, tag::any), b_md({m}, dt::f32, tag::x);
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::convolution_direct, src_md, w_any, b_md,
+                                    dst_md, {1, 1}, {1, 1}, {1, 1});
+  dnnl::post_ops po;
+  po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+  std::vector<float> w = rand_vec(m * c * 9, 1), x = rand_vec(c * hw * hw, 2), b = rand_vec(m, 3);
+  std::vector<float> y(m * hw * hw);
+  memory w_user({{m, c, 3, 3}, dt::f32, tag::oihw}, eng, w.data());
+  memory w_mem(pd.weights_desc(), eng);
+  dnnl::reorder(w_user, w_mem).execute(s, w_user, w_mem);
+  memory src(src_md, eng, x.data()), bias(b_md, eng, b.data()), dst(dst_md, eng, y.data());
+  dnnl::convolution_forward prim(pd);
+  for (auto _ : state) {
+    prim.execute(s, {{DNNL_ARG_SRC, src},
+                     {DNNL_ARG_WEIGHTS, w_mem},
+                     {DNNL_ARG_BIAS, bias},
+                     {DNNL_ARG_DST, dst}});
+    s.wait();
+  }
+  set_counters(state, double(m * c * 9) * sizeof(float), 2.0 * m * c * 9 * hw * hw);
+  state.SetLabel(pd.impl_info_str());
+}
+BENCHMARK(BM_DnnlConv3x3)->Args({1, 32, 28})->Args({32, 64, 14})->Args({64, 64, 28});
+#endif
+
+}  // namespace

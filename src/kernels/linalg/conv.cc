@@ -1,0 +1,150 @@
+// ONNX Conv (1D/2D/3D, groups, dilations, strides, pads, auto_pad, bias, fused activation) as
+// im2col + the packed GEMM.
+//
+// Orientation: Y_g[M_g, P] = W_g[M_g, C_g*K] * cols[C_g*K, P]. The weights are the left operand,
+// read in place (a broadcast per row), and im2col writes the patches straight into the packed
+// panel layout, so the output lands in NCHW order with no transpose and a 1x1 conv is the same
+// code with a trivial gather. Pixels are processed in blocks sized to keep a block's patches in
+// L2, with one scratch slot per concurrent block.
+//
+// Depthwise convolutions (group == C) take a direct path (conv_depthwise.cc).
+//
+// Few output pixels (P <= 8, e.g. a conv acting as a dense layer on a 1x1 map) would waste most
+// of each 16-wide panel; there the constant weights are packed transposed at plan time and the
+// product runs the other way round, Y^T[P, M] = cols^T[P, K] * W^T, streaming the weights once.
+#include <algorithm>
+#include <memory>
+
+#include "kernels/activation.h"
+#include "kernels/linalg/conv_common.h"
+#include "kernels/linalg/conv_depthwise.h"
+#include "kernels/linalg/gemm.h"
+#include "runtime/kernel.h"
+
+namespace softdpu::runtime {
+
+using kernels::PackedB;
+using kernels::Window;
+
+namespace {
+
+// Concurrent pixel blocks (each with its own scratch slot); more than the pool has threads is
+// harmless: slots are then processed one after another.
+constexpr int64_t kMaxSlots = 8;
+// Target size of one block's patches: within L2 with the weights alongside.
+constexpr int64_t kBlockBytes = 160 * 1024;
+constexpr int64_t kSmallP = 8;
+
+}  // namespace
+
+std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
+  ctx.expect_dtype(0, {DType::kFloat32});
+  ctx.expect_dtype(1, {DType::kFloat32});
+  kernels::expect_spatial_rank(ctx, 0);
+  const Shape& sx = ctx.shape(0);
+  const Shape& sw = ctx.shape(1);
+  const size_t nd = sx.size() - 2;
+  if (sw.size() != sx.size()) {
+    ctx.fail("weight " + shape_to_string(sw) + " must have the rank of X " + shape_to_string(sx));
+  }
+  const int64_t batch = sx[0], c = sx[1], m = sw[0];
+  const int64_t group = ctx.attr_int("group", 1);
+  if (group < 1 || c % group != 0 || m % group != 0) {
+    ctx.fail("group " + std::to_string(group) + " must divide the input channels (" +
+             std::to_string(c) + ") and the output channels (" + std::to_string(m) + ")");
+  }
+  const int64_t cg = c / group, mg = m / group;
+  if (sw[1] != cg) {
+    ctx.fail("weight " + shape_to_string(sw) + " has " + std::to_string(sw[1]) +
+             " input channels per group, X " + shape_to_string(sx) + " with group " +
+             std::to_string(group) + " needs " + std::to_string(cg));
+  }
+  const std::vector<int64_t> wk(sw.begin() + 2, sw.end());
+  const std::vector<int64_t> kernel = kernels::kernel_shape_attr(ctx, nd, &wk);
+  const Window win = kernels::resolve_window(ctx, Shape(sx.begin() + 2, sx.end()), kernel, false);
+  const bool has_bias = ctx.has_input(2);
+  if (has_bias) {
+    ctx.expect_dtype(2, {DType::kFloat32});
+    if (ctx.shape(2) != Shape{m}) {
+      ctx.fail("bias (input 2) has shape " + shape_to_string(ctx.shape(2)) + ", expected [" +
+               std::to_string(m) + "]");
+    }
+  }
+  Shape out{batch, m};
+  for (int64_t d : win.out_shape()) out.push_back(d);
+  ctx.set_output(0, DType::kFloat32, out);
+
+  kernels::GemmEpilogue base;
+  base.activation = kernels::fused_activation(ctx);
+  const int64_t p = win.out_size(), kg = cg * win.k_size(), in_size = win.in_size();
+
+  if (group == c && group > 1) {
+    return make_kernel([=](const KernelArgs& args) {
+      kernels::conv_depthwise(
+          static_cast<const float*>(args.in[0]), static_cast<const float*>(args.in[1]),
+          has_bias ? static_cast<const float*>(args.in[2]) : nullptr, win, batch, c, mg,
+          base.activation, static_cast<float*>(args.out[0]), args.pool);
+    });
+  }
+
+  if (p <= kSmallP && group == 1 && ctx.is_constant(1)) {
+    // W is [M, K] row-major: packing it transposed gives B = W^T (K x M).
+    auto wt = std::make_shared<PackedB>(PackedB::pack(ctx.constant_as<float>(1), kg, m, kg, true));
+    const int64_t rows_floats = (p * kg + 15) / 16 * 16;
+    ctx.request_scratch(static_cast<size_t>(rows_floats + p * m) * sizeof(float));
+    return make_kernel([=](const KernelArgs& args) {
+      const float* x = static_cast<const float*>(args.in[0]);
+      float* y = static_cast<float*>(args.out[0]);
+      float* rows = static_cast<float*>(args.scratch);
+      float* yt = rows + rows_floats;
+      kernels::GemmEpilogue ep = base;
+      ep.bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
+      for (int64_t n = 0; n < batch; ++n) {
+        kernels::im2col_rows(x + n * c * in_size, win, c, 0, p, rows);
+        float* yn = y + n * m * p;
+        kernels::gemm_packed(p, rows, kg, 1, wt->view(), p == 1 ? yn : yt, m, ep, args.pool);
+        if (p > 1) {
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < p; ++j) yn[i * p + j] = yt[j * m + i];
+        }
+      }
+    });
+  }
+
+  // Pixel blocks: a multiple of 32 columns (the AVX-512 tile width) whose patches fit kBlockBytes.
+  int64_t block = kBlockBytes / (std::max<int64_t>(kg, 1) * 4) / 32 * 32;
+  block = std::clamp<int64_t>(block, 32, 2048);
+  block = std::min(block, (p + 15) / 16 * 16);
+  const int64_t blocks = (p + block - 1) / block;
+  const int64_t items = batch * group * blocks;
+  const int64_t slots = std::min(items, kMaxSlots);
+  const int64_t slot_floats = kernels::packed_b_floats(kg, block);
+  ctx.request_scratch(static_cast<size_t>(slots * slot_floats) * sizeof(float));
+
+  return make_kernel([=](const KernelArgs& args) {
+    const float* x = static_cast<const float*>(args.in[0]);
+    const float* w = static_cast<const float*>(args.in[1]);
+    const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
+    float* y = static_cast<float*>(args.out[0]);
+    float* scratch = static_cast<float*>(args.scratch);
+    // With one slot the product itself is split across threads; otherwise slots run in parallel
+    // and each product stays on its thread.
+    ThreadPool* inner = slots == 1 ? args.pool : nullptr;
+    auto do_item = [&](int64_t item, float* cols) {
+      const int64_t blk = item % blocks, g = (item / blocks) % group, n = item / (blocks * group);
+      const int64_t p0 = blk * block, np = std::min(block, p - p0);
+      kernels::im2col_panels(x + (n * c + g * cg) * in_size, win, cg, p0, np, cols);
+      kernels::GemmEpilogue ep = base;
+      ep.row_bias = bias ? bias + g * mg : nullptr;
+      kernels::gemm_packed(mg, w + g * mg * kg, kg, 1, {cols, kg, np},
+                           y + (n * m + g * mg) * p + p0, p, ep, inner);
+    };
+    args.pool->parallel_for(slots, 1, [&](int64_t s0, int64_t s1) {
+      for (int64_t s = s0; s < s1; ++s)
+        for (int64_t item = s; item < items; item += slots)
+          do_item(item, scratch + s * slot_floats);
+    });
+  });
+}
+
+}  // namespace softdpu::runtime

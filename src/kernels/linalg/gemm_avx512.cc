@@ -1,0 +1,194 @@
+// AVX-512 microkernels for the packed GEMM (compiled per function with a target attribute; the
+// build baseline stays plain x86-64 and gemm.cc only calls in here when the CPU has AVX-512).
+//
+//  - m == 1: a matrix-vector product, memory bound. Four panels (64 columns) at a time with two
+//    K rows in flight gives 8 independent FMA chains: enough to cover FMA latency (4 cycles) at
+//    the L1/L2 load rate, while B streams exactly once.
+//  - m > 1: an 8 x 32 register tile (16 accumulators, two panels) over K slices of kGemmKc.
+// GCC 12 warns about _mm512_undefined_ps() inside its own intrinsics headers (a known false
+// positive of -Wmaybe-uninitialized); silence it for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/linalg/gemm.h"
+#include "kernels/linalg/gemm_kernels.h"
+
+#define SOFTDPU_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+
+namespace softdpu::kernels::detail {
+namespace {
+
+constexpr int kMr = 8;
+
+// What the tile does after the K loop.
+struct Epi {
+  bool load_c;            // add what C holds (accumulate, or a previous K slice)
+  bool last;              // final K slice: bias, row bias and activation apply
+  const float* bias;      // at the tile's first column, or null
+  const float* row_bias;  // at the tile's first row, or null
+  Activation act;
+};
+
+SOFTDPU_AVX512 inline __m512 activate(__m512 v, const Activation& act) {
+  switch (act.kind) {
+    case ActKind::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case ActKind::kLeakyRelu: {
+      __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+      return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(act.alpha));
+    }
+    case ActKind::kClip:
+      return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(act.alpha)), _mm512_set1_ps(act.beta));
+    default: return v;
+  }
+}
+
+SOFTDPU_AVX512 inline void finish(__m512 v, float* c, __mmask16 mask, const Epi& e,
+                                  const float* bias, float row_bias) {
+  if (e.load_c) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
+  if (e.last) {
+    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, bias));
+    if (e.row_bias) v = _mm512_add_ps(v, _mm512_set1_ps(row_bias));
+    v = activate(v, e.act);
+  }
+  _mm512_mask_storeu_ps(c, mask, v);
+}
+
+inline __mmask16 lane_mask(int64_t cols) {
+  if (cols >= 16) return 0xFFFF;
+  if (cols <= 0) return 0;
+  return static_cast<__mmask16>((1u << cols) - 1);
+}
+
+// MR rows x (16 * NP) columns over kc steps of K. b points at panel p's first row of this
+// slice; the next panel starts pstride floats later.
+template <int MR, int NP>
+SOFTDPU_AVX512 void tile(int64_t kc, const float* a, int64_t rs, int64_t cs, const float* b,
+                         int64_t pstride, float* c, int64_t ldc, int64_t cols, const Epi& e) {
+  __m512 acc[MR][NP];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+    for (int j = 0; j < NP; ++j) acc[r][j] = _mm512_setzero_ps();
+  }
+  const float* b1 = b + pstride;
+  if (cs == 1) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m512 v0 = _mm512_loadu_ps(b + k * 16);
+      const __m512 v1 = NP > 1 ? _mm512_loadu_ps(b1 + k * 16) : v0;
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const __m512 x = _mm512_set1_ps(a[r * rs + k]);
+        acc[r][0] = _mm512_fmadd_ps(x, v0, acc[r][0]);
+        if (NP > 1) acc[r][NP - 1] = _mm512_fmadd_ps(x, v1, acc[r][NP - 1]);
+      }
+    }
+  } else {
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m512 v0 = _mm512_loadu_ps(b + k * 16);
+      const __m512 v1 = NP > 1 ? _mm512_loadu_ps(b1 + k * 16) : v0;
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const __m512 x = _mm512_set1_ps(a[r * rs + k * cs]);
+        acc[r][0] = _mm512_fmadd_ps(x, v0, acc[r][0]);
+        if (NP > 1) acc[r][NP - 1] = _mm512_fmadd_ps(x, v1, acc[r][NP - 1]);
+      }
+    }
+  }
+  const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    const float rb = e.row_bias ? e.row_bias[r] : 0.f;
+    finish(acc[r][0], c + r * ldc, m0, e, e.bias, rb);
+    if (NP > 1) finish(acc[r][NP - 1], c + r * ldc + 16, m1, e, e.bias ? e.bias + 16 : nullptr, rb);
+  }
+}
+
+using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
+                        int64_t, int64_t, const Epi&);
+
+template <int NP>
+constexpr TileFn kTiles[kMr] = {&tile<1, NP>, &tile<2, NP>, &tile<3, NP>, &tile<4, NP>,
+                                &tile<5, NP>, &tile<6, NP>, &tile<7, NP>, &tile<8, NP>};
+
+// y[0, cols) (+)= x . B over NP panels starting at b; cols may end inside the last panel. KU
+// rows of K advance together into separate accumulators so NP * KU FMA chains are in flight.
+template <int NP, int KU>
+SOFTDPU_AVX512 void gemv_panels(int64_t k, const float* x, int64_t cs, const float* b,
+                                int64_t pstride, float* c, int64_t cols, const Epi& e) {
+  __m512 acc[KU][NP];
+#pragma GCC unroll 4
+  for (int u = 0; u < KU; ++u)
+#pragma GCC unroll 4
+    for (int j = 0; j < NP; ++j) acc[u][j] = _mm512_setzero_ps();
+  int64_t kk = 0;
+  for (; kk + KU <= k; kk += KU) {
+#pragma GCC unroll 4
+    for (int u = 0; u < KU; ++u) {
+      const __m512 xv = _mm512_set1_ps(x[(kk + u) * cs]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NP; ++j)
+        acc[u][j] =
+            _mm512_fmadd_ps(xv, _mm512_loadu_ps(b + j * pstride + (kk + u) * 16), acc[u][j]);
+    }
+  }
+  for (; kk < k; ++kk) {
+    const __m512 xv = _mm512_set1_ps(x[kk * cs]);
+#pragma GCC unroll 4
+    for (int j = 0; j < NP; ++j)
+      acc[0][j] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(b + j * pstride + kk * 16), acc[0][j]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < NP; ++j) {
+    __m512 v = acc[0][j];
+#pragma GCC unroll 4
+    for (int u = 1; u < KU; ++u) v = _mm512_add_ps(v, acc[u][j]);
+    finish(v, c + j * 16, lane_mask(cols - 16 * j), e, e.bias ? e.bias + j * 16 : nullptr,
+           e.row_bias ? e.row_bias[0] : 0.f);
+  }
+}
+
+using GemvFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                        const Epi&);
+// By panel count 1..4: at least 8 chains, except a single panel (memory-bound anyway).
+constexpr GemvFn kGemv[4] = {&gemv_panels<1, 4>, &gemv_panels<2, 4>, &gemv_panels<3, 2>,
+                             &gemv_panels<4, 2>};
+
+}  // namespace
+
+SOFTDPU_AVX512 void gemm_block_avx512(const GemmJob& job, int64_t m0, int64_t m1, int64_t p0,
+                                      int64_t p1) {
+  const int64_t k = job.k;
+  const int64_t pstride = k * kGemmPanel;
+  if (m1 - m0 == 1) {
+    Epi e{job.accumulate, true, nullptr, job.row_bias ? job.row_bias + m0 : nullptr, job.act};
+    const float* x = job.a + m0 * job.a_rs;
+    float* c = job.c + m0 * job.ldc;
+    for (int64_t p = p0; p < p1; p += 4) {
+      const int64_t np = std::min<int64_t>(4, p1 - p);
+      e.bias = job.bias ? job.bias + p * 16 : nullptr;
+      kGemv[np - 1](k, x, job.a_cs, job.b + p * pstride, pstride, c + p * 16, job.n - p * 16, e);
+    }
+    return;
+  }
+  for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
+    const int64_t kc = std::min(kGemmKc, k - k0);
+    Epi e{job.accumulate || k0 > 0, k0 + kc == k, nullptr, nullptr, job.act};
+    for (int64_t p = p0; p < p1; p += 2) {
+      const int np = p + 2 <= p1 ? 2 : 1;
+      const int64_t cols = std::min<int64_t>(16 * np, job.n - p * 16);
+      const float* b = job.b + p * pstride + k0 * 16;
+      e.bias = job.bias ? job.bias + p * 16 : nullptr;
+      for (int64_t i = m0; i < m1; i += kMr) {
+        const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
+        e.row_bias = job.row_bias ? job.row_bias + i : nullptr;
+        const TileFn fn = np == 2 ? kTiles<2>[mr - 1] : kTiles<1>[mr - 1];
+        fn(kc, job.a + i * job.a_rs + k0 * job.a_cs, job.a_rs, job.a_cs, b, pstride,
+           job.c + i * job.ldc + p * 16, job.ldc, cols, e);
+      }
+    }
+  }
+}
+
+}  // namespace softdpu::kernels::detail

@@ -1,0 +1,230 @@
+// Conv against a direct convolution written here with plain loops.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/cpu.h"
+#include "softdpu/status.h"
+#include "support/run_op.h"
+
+namespace softdpu {
+namespace {
+
+using ir::OpType;
+using testing::attr_int;
+using testing::attr_ints;
+using testing::attr_string;
+using testing::in;
+using testing::none;
+using testing::random_tensor;
+
+struct ConvCase {
+  Shape x, w;
+  int64_t group = 1;
+  std::vector<int64_t> strides = {}, dilations = {}, pads = {};  // empty: attribute absent
+  std::string auto_pad = {};
+  bool bias = true;
+  bool w_const = true;
+  std::string act = {};
+};
+
+// Direct convolution; pads resolved here independently of the kernel.
+Tensor conv_naive(const ConvCase& t, const Tensor& x, const Tensor& w, const Tensor* b) {
+  const size_t nd = t.x.size() - 2;
+  std::vector<int64_t> in(3, 1), k(3, 1), s(3, 1), d(3, 1), pb(3, 0), out(3, 1);
+  for (size_t i = 0; i < nd; ++i) {
+    const size_t j = 3 - nd + i;
+    in[j] = t.x[2 + i];
+    k[j] = t.w[2 + i];
+    if (!t.strides.empty()) s[j] = t.strides[i];
+    if (!t.dilations.empty()) d[j] = t.dilations[i];
+    const int64_t dk = (k[j] - 1) * d[j] + 1;
+    if (t.auto_pad == "SAME_UPPER" || t.auto_pad == "SAME_LOWER") {
+      out[j] = (in[j] + s[j] - 1) / s[j];
+      const int64_t total = std::max<int64_t>(0, (out[j] - 1) * s[j] + dk - in[j]);
+      pb[j] = t.auto_pad == "SAME_UPPER" ? total / 2 : (total + 1) / 2;
+    } else {
+      int64_t pe = 0;
+      if (!t.pads.empty() && t.auto_pad != "VALID") {
+        pb[j] = t.pads[i];
+        pe = t.pads[nd + i];
+      }
+      out[j] = (in[j] + pb[j] + pe - dk) / s[j] + 1;
+    }
+  }
+  const int64_t n = t.x[0], c = t.x[1], m = t.w[0], cg = c / t.group, mg = m / t.group;
+  Shape os{n, m};
+  for (size_t i = 0; i < nd; ++i) os.push_back(out[3 - nd + i]);
+  Tensor y(DType::kFloat32, os);
+  const float* X = x.data_as<float>();
+  const float* W = w.data_as<float>();
+  float* Y = y.data_as<float>();
+  int64_t yi = 0;
+  for (int64_t b0 = 0; b0 < n; ++b0)
+    for (int64_t oc = 0; oc < m; ++oc)
+      for (int64_t o0 = 0; o0 < out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < out[1]; ++o1)
+          for (int64_t o2 = 0; o2 < out[2]; ++o2) {
+            double acc = b ? b->data_as<float>()[oc] : 0.0;
+            const int64_t g = oc / mg;
+            for (int64_t ci = 0; ci < cg; ++ci)
+              for (int64_t k0 = 0; k0 < k[0]; ++k0)
+                for (int64_t k1 = 0; k1 < k[1]; ++k1)
+                  for (int64_t k2 = 0; k2 < k[2]; ++k2) {
+                    const int64_t i0 = o0 * s[0] - pb[0] + k0 * d[0];
+                    const int64_t i1 = o1 * s[1] - pb[1] + k1 * d[1];
+                    const int64_t i2 = o2 * s[2] - pb[2] + k2 * d[2];
+                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 || i2 >= in[2])
+                      continue;
+                    const float xv =
+                        X[(((b0 * c + g * cg + ci) * in[0] + i0) * in[1] + i1) * in[2] + i2];
+                    const float wv = W[(((oc * cg + ci) * k[0] + k0) * k[1] + k1) * k[2] + k2];
+                    acc += double(xv) * wv;
+                  }
+            float v = float(acc);
+            if (t.act == "Relu") v = std::max(v, 0.f);
+            if (t.act == "Sigmoid") v = 1.f / (1.f + std::exp(-v));
+            Y[yi++] = v;
+          }
+  return y;
+}
+
+void run_case(const ConvCase& t, int threads = 1) {
+  Tensor x = random_tensor(t.x, -1, 1, 11), w = random_tensor(t.w, -1, 1, 12);
+  Tensor b = random_tensor({t.w[0]}, -1, 1, 13);
+  std::map<std::string, ir::Attribute> attrs{{"group", attr_int(t.group)}};
+  if (!t.strides.empty()) attrs["strides"] = attr_ints(t.strides);
+  if (!t.dilations.empty()) attrs["dilations"] = attr_ints(t.dilations);
+  if (!t.pads.empty()) attrs["pads"] = attr_ints(t.pads);
+  if (!t.auto_pad.empty()) attrs["auto_pad"] = attr_string(t.auto_pad);
+  if (!t.act.empty()) attrs["_activation"] = attr_string(t.act);
+  Tensor want = conv_naive(t, x, w, t.bias ? &b : nullptr);
+  for (Isa isa : testing::supported_isas()) {
+    ScopedIsa scope(isa);
+    SCOPED_TRACE(::testing::Message()
+                 << isa_name(isa) << " x=" << shape_to_string(t.x) << " w=" << shape_to_string(t.w)
+                 << " group=" << t.group << " threads=" << threads);
+    auto out = testing::run_op(
+        OpType::kConv, {in(x), in(w, t.w_const), t.bias ? in(b, true) : none()}, attrs, 1, threads);
+    ASSERT_EQ(out[0].shape(), want.shape());
+    EXPECT_LT(testing::max_abs_diff(out[0], want), 2e-5f * std::sqrt(float(t.w[1] * 27)));
+  }
+}
+
+TEST(LinalgConv, TwoD) {
+  run_case({.x = {1, 1, 28, 28}, .w = {32, 1, 3, 3}});
+  run_case({.x = {1, 3, 9, 11},
+            .w = {5, 3, 3, 3},
+            .strides = {2, 2},
+            .pads = {1, 0, 2, 1},
+            .bias = false});
+  run_case({.x = {2, 4, 10, 9},
+            .w = {6, 4, 3, 2},
+            .strides = {1, 2},
+            .dilations = {2, 1},
+            .pads = {1, 1, 1, 1},
+            .w_const = false,
+            .act = "Relu"});
+  run_case({.x = {1, 5, 7, 7}, .w = {7, 5, 1, 1}});  // 1x1
+  run_case({.x = {1, 3, 13, 13}, .w = {4, 3, 5, 5}, .strides = {2, 2}, .auto_pad = "SAME_UPPER"});
+  run_case({.x = {1, 3, 12, 13}, .w = {4, 3, 4, 4}, .strides = {3, 2}, .auto_pad = "SAME_LOWER"});
+  run_case({.x = {1, 3, 12, 13},
+            .w = {4, 3, 3, 3},
+            .strides = {2, 2},
+            .pads = {9, 9, 9, 9},
+            .auto_pad = "VALID"});
+}
+
+TEST(LinalgConv, GroupsAndDepthwise) {
+  run_case({.x = {1, 6, 9, 8},
+            .w = {4, 3, 3, 3},
+            .group = 2,
+            .strides = {1, 1},
+            .dilations = {1, 1},
+            .pads = {1, 1, 1, 1}});
+  run_case({.x = {1, 8, 10, 10},
+            .w = {8, 1, 3, 3},
+            .group = 8,
+            .strides = {2, 2},
+            .pads = {1, 1, 1, 1},
+            .act = "Relu"});
+  run_case({.x = {2, 4, 6, 6},
+            .w = {8, 1, 3, 3},
+            .group = 4,
+            .dilations = {2, 2},
+            .pads = {2, 2, 2, 2}});  // channel multiplier 2
+}
+
+TEST(LinalgConv, DepthwiseDirectPath) {
+  // Rows wider than one vector, a ragged tail, stride 2 and 3, dilation, Sigmoid after the sum.
+  run_case(
+      {.x = {1, 4, 5, 37}, .w = {4, 1, 3, 3}, .group = 4, .pads = {1, 1, 1, 1}, .act = "Sigmoid"});
+  run_case(
+      {.x = {1, 3, 9, 40}, .w = {3, 1, 3, 5}, .group = 3, .strides = {2, 2}, .pads = {1, 2, 0, 2}});
+  run_case({.x = {1, 2, 11, 23},
+            .w = {4, 1, 3, 3},
+            .group = 2,
+            .strides = {1, 3},
+            .dilations = {2, 2},
+            .pads = {2, 2, 2, 2}});
+  run_case({.x = {2, 3, 6, 20},
+            .w = {3, 1, 2, 2},
+            .group = 3,
+            .strides = {2, 2},
+            .auto_pad = "SAME_LOWER"});
+  run_case({.x = {1, 2, 3, 4, 18}, .w = {2, 1, 2, 3, 3}, .group = 2, .pads = {1, 1, 1, 0, 1, 1}});
+  run_case({.x = {1, 3, 21}, .w = {6, 1, 5}, .group = 3, .strides = {2}, .pads = {2, 2}}, 2);
+}
+
+TEST(LinalgConv, OneDAndThreeD) {
+  run_case({.x = {2, 3, 17}, .w = {5, 3, 4}, .strides = {2}, .dilations = {2}, .pads = {3, 1}});
+  run_case({.x = {1, 2, 5, 6, 7},
+            .w = {3, 2, 3, 2, 3},
+            .strides = {1, 2, 1},
+            .dilations = {1, 1, 2},
+            .pads = {1, 0, 1, 1, 1, 0}});
+  run_case({.x = {1, 4, 4, 4, 4}, .w = {4, 2, 2, 2, 2}, .group = 2, .auto_pad = "SAME_UPPER"});
+}
+
+TEST(LinalgConv, FewPixelsUseTransposedWeights) {
+  run_case({.x = {1, 16, 3, 3}, .w = {10, 16, 3, 3}});  // P = 1
+  run_case({.x = {2, 7, 4, 4},
+            .w = {9, 7, 3, 3},
+            .strides = {2, 2},
+            .pads = {1, 1, 1, 1},
+            .act = "Relu"});                                           // P = 4
+  run_case({.x = {1, 7, 4, 4}, .w = {9, 7, 3, 3}, .w_const = false});  // run-time W
+}
+
+TEST(LinalgConv, TwoThreadsAndBigBlocks) {
+  run_case({.x = {1, 32, 26, 26}, .w = {64, 32, 3, 3}}, 2);
+  run_case({.x = {1, 1, 28, 28}, .w = {32, 1, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"}, 2);
+  run_case({.x = {1, 16, 12, 12}, .w = {16, 1, 3, 3}, .group = 16, .pads = {1, 1, 1, 1}}, 2);
+}
+
+TEST(LinalgConv, Errors) {
+  auto x = random_tensor({1, 4, 5, 5});
+  auto expect_fail = [&](std::vector<testing::OpInput> ins,
+                         std::map<std::string, ir::Attribute> attrs, const char* needle) {
+    try {
+      testing::run_op(OpType::kConv, ins, attrs);
+      ADD_FAILURE() << "expected an error containing " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_fail({in(x), in(random_tensor({2, 3, 3, 3}))}, {}, "input channels per group");
+  expect_fail({in(x), in(random_tensor({3, 2, 3, 3}))}, {{"group", attr_int(2)}},
+              "group 2 must divide");
+  expect_fail({in(x), in(random_tensor({2, 4, 3, 3}))}, {{"strides", attr_ints({1})}}, "'strides'");
+  expect_fail({in(x), in(random_tensor({2, 4, 3, 3}))}, {{"kernel_shape", attr_ints({2, 2})}},
+              "kernel_shape");
+  expect_fail({in(x), in(random_tensor({2, 4, 7, 7}))}, {}, "larger than the padded input");
+  expect_fail({in(x), in(random_tensor({2, 4, 3, 3})), in(random_tensor({3}))}, {}, "bias");
+  expect_fail({in(x), in(random_tensor({2, 4, 3, 3}))}, {{"auto_pad", attr_string("SAME")}},
+              "auto_pad");
+  expect_fail({in(random_tensor({1, 4, 5})), in(random_tensor({2, 4, 3, 3}))}, {}, "rank");
+}
+
+}  // namespace
+}  // namespace softdpu
