@@ -57,8 +57,8 @@ void run_op(benchmark::State& state, ir::OpType op, const std::vector<Tensor>& i
     benchmark::ClobberMemory();
   }
   state.SetLabel(isa_name(isa));
-  state.counters["elem/s"] =
-      benchmark::Counter(static_cast<double>(y.numel()), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["elem/s"] = benchmark::Counter(static_cast<double>(y.numel()),
+                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
 template <ir::OpType kOp>

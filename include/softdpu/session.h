@@ -37,10 +37,10 @@ struct PlanOptions {
 };
 
 struct PlanStats {
-  size_t arena_bytes = 0;    // activations and scratch, one buffer reused by every run
-  size_t weight_bytes = 0;   // constants the kernels read
+  size_t arena_bytes = 0;   // activations and scratch, one buffer reused by every run
+  size_t weight_bytes = 0;  // constants the kernels read
   int64_t parameter_count = 0;
-  int kernel_count = 0;      // nodes left after folding and fusion
+  int kernel_count = 0;                  // nodes left after folding and fusion
   std::map<std::string, int> op_counts;  // per op type in the planned program
 };
 
@@ -57,7 +57,7 @@ class Session {
                                 std::unique_ptr<Session>* out);
 
   // Model-level description, valid after load.
-  const std::vector<ValueInfo>& inputs() const;   // without frozen inputs after plan
+  const std::vector<ValueInfo>& inputs() const;  // without frozen inputs after plan
   const std::vector<ValueInfo>& outputs() const;
   int64_t opset() const;
   std::map<std::string, int> model_op_counts() const;  // ops as imported, before passes

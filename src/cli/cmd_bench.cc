@@ -94,13 +94,14 @@ int run_bench(const BenchArgs& a) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s  batch %lld  threads %d  %d iterations\n", a.model.c_str(), static_cast<long long>(a.batch),
-              a.threads, a.iterations);
-  std::printf("latency us   p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n", j["p50_us"].get<double>(),
-              j["p90_us"].get<double>(), j["p99_us"].get<double>(), j["max_us"].get<double>(), mean);
+  std::printf("%s  batch %lld  threads %d  %d iterations\n", a.model.c_str(),
+              static_cast<long long>(a.batch), a.threads, a.iterations);
+  std::printf("latency us   p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n",
+              j["p50_us"].get<double>(), j["p90_us"].get<double>(), j["p99_us"].get<double>(),
+              j["max_us"].get<double>(), mean);
   std::printf("throughput   %.0f inferences/s\n", j["throughput_per_s"].get<double>());
-  std::printf("memory       peak RSS %.1f MiB, weights %.2f MiB, arena %.2f MiB\n", ru.ru_maxrss / 1024.0,
-              ps.weight_bytes / 1048576.0, ps.arena_bytes / 1048576.0);
+  std::printf("memory       peak RSS %.1f MiB, weights %.2f MiB, arena %.2f MiB\n",
+              ru.ru_maxrss / 1024.0, ps.weight_bytes / 1048576.0, ps.arena_bytes / 1048576.0);
   return 0;
 }
 }  // namespace

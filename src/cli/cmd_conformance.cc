@@ -49,11 +49,13 @@ int run_conformance(const ConformanceArgs& args) {
     return 2;
   }
   const bool all = args.suite == "all" || args.suite.find(',') != std::string::npos;
-  const std::vector<std::string> suites = args.suite == "all" ? cf::all_suites() : split_suites(args.suite);
+  const std::vector<std::string> suites =
+      args.suite == "all" ? cf::all_suites() : split_suites(args.suite);
   for (const std::string& s : suites) {
     const auto& known = cf::all_suites();
     if (std::find(known.begin(), known.end(), s) == known.end()) {
-      std::cerr << "error: unknown suite '" << s << "' (node, pytorch-converted, pytorch-operator, simple, all)\n";
+      std::cerr << "error: unknown suite '" << s
+                << "' (node, pytorch-converted, pytorch-operator, simple, all)\n";
       return 2;
     }
   }
@@ -110,8 +112,9 @@ int run_conformance(const ConformanceArgs& args) {
   if (args.min_passed >= 0 || args.min_pass_rate >= 0) {
     const double rate = total.total ? static_cast<double>(total.passed) / total.total : 0;
     const bool ok = total.passed >= args.min_passed && rate >= args.min_pass_rate;
-    std::cerr << (ok ? "gate passed: " : "gate FAILED: ") << total.passed << " of " << total.total << " passed ("
-              << rate * 100 << "%), required " << std::max<int64_t>(args.min_passed, 0) << " and "
+    std::cerr << (ok ? "gate passed: " : "gate FAILED: ") << total.passed << " of " << total.total
+              << " passed (" << rate * 100 << "%), required "
+              << std::max<int64_t>(args.min_passed, 0) << " and "
               << std::max(args.min_pass_rate, 0.0) * 100 << "%\n";
     return ok ? 0 : 1;
   }
@@ -127,8 +130,10 @@ void register_conformance(CLI::App& app, CommandFn* run) {
   cmd->add_option("--suite", args->suite,
                   "node, pytorch-converted, pytorch-operator, simple, all, or a comma list")
       ->capture_default_str();
-  cmd->add_option("--min-passed", args->min_passed, "Gate: exit 0 when at least this many tests pass");
-  cmd->add_option("--min-pass-rate", args->min_pass_rate, "Gate: exit 0 when this fraction (0..1) passes")
+  cmd->add_option("--min-passed", args->min_passed,
+                  "Gate: exit 0 when at least this many tests pass");
+  cmd->add_option("--min-pass-rate", args->min_pass_rate,
+                  "Gate: exit 0 when this fraction (0..1) passes")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--data-dir", args->runner.data_dir, "Directory holding the suites")
       ->capture_default_str();

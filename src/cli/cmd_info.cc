@@ -47,8 +47,12 @@ int run_info(const InfoArgs& a) {
     return 0;
   }
   std::cout << "model        " << a.model << " (opset " << s->opset() << ")\n";
-  for (const ValueInfo& v : model_inputs) std::cout << "input        " << v.name << " " << dtype_name(v.dtype) << " " << shape_to_string(v.shape) << "\n";
-  for (const ValueInfo& v : s->outputs()) std::cout << "output       " << v.name << " " << dtype_name(v.dtype) << " " << shape_to_string(v.shape) << "\n";
+  for (const ValueInfo& v : model_inputs)
+    std::cout << "input        " << v.name << " " << dtype_name(v.dtype) << " "
+              << shape_to_string(v.shape) << "\n";
+  for (const ValueInfo& v : s->outputs())
+    std::cout << "output       " << v.name << " " << dtype_name(v.dtype) << " "
+              << shape_to_string(v.shape) << "\n";
   std::cout << "ops          ";
   for (const auto& [op, n] : s->model_op_counts()) std::cout << op << " x" << n << "  ";
   std::cout << "\nplanned      " << ps.kernel_count << " kernels: ";
@@ -62,7 +66,8 @@ int run_info(const InfoArgs& a) {
 
 void register_info(CLI::App& app, CommandFn* run) {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* cmd = app.add_subcommand("info", "Describe a model: ops, parameters, weight and arena bytes");
+  CLI::App* cmd =
+      app.add_subcommand("info", "Describe a model: ops, parameters, weight and arena bytes");
   cmd->add_option("model", args->model, "model.onnx")->required();
   cmd->add_option("--batch", args->batch, "batch size to plan for")->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "print JSON");

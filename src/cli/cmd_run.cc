@@ -25,19 +25,22 @@ int run_run(const RunArgs& a) {
   for (const ValueInfo& vi : s->inputs()) {
     auto it = inputs.find(vi.name);
     if (it == inputs.end()) {
-      return report({StatusCode::kInvalidArgument, "missing --input for model input '" + vi.name + "' (" +
-                                                       dtype_name(vi.dtype) + " " + shape_to_string(vi.shape) + ")"});
+      return report({StatusCode::kInvalidArgument, "missing --input for model input '" + vi.name +
+                                                       "' (" + dtype_name(vi.dtype) + " " +
+                                                       shape_to_string(vi.shape) + ")"});
     }
     opt.input_shapes[vi.name] = it->second.shape();
   }
   for (const auto& [name, t] : inputs) {
     bool known = false;
     for (const ValueInfo& vi : s->inputs()) known = known || vi.name == name;
-    if (!known) return report({StatusCode::kInvalidArgument, "the model has no input named '" + name + "'"});
+    if (!known)
+      return report({StatusCode::kInvalidArgument, "the model has no input named '" + name + "'"});
     for (const ValueInfo& vi : s->inputs()) {
       if (vi.name == name && vi.dtype != t.dtype()) {
-        return report({StatusCode::kInvalidArgument, "input '" + name + "' expects " + dtype_name(vi.dtype) +
-                                                         ", the file holds " + dtype_name(t.dtype())});
+        return report(
+            {StatusCode::kInvalidArgument, "input '" + name + "' expects " + dtype_name(vi.dtype) +
+                                               ", the file holds " + dtype_name(t.dtype())});
       }
     }
   }
@@ -50,7 +53,8 @@ int run_run(const RunArgs& a) {
   for (const auto& [name, t] : outputs) {
     std::string path = a.output_dir + "/" + name + ".npy";
     write_npy(path, t);
-    std::cout << name << " " << dtype_name(t.dtype()) << " " << shape_to_string(t.shape()) << " -> " << path << "\n";
+    std::cout << name << " " << dtype_name(t.dtype()) << " " << shape_to_string(t.shape()) << " -> "
+              << path << "\n";
   }
   return 0;
 }
@@ -58,7 +62,8 @@ int run_run(const RunArgs& a) {
 
 void register_run(CLI::App& app, CommandFn* run) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* cmd = app.add_subcommand("run", "Run one inference on .npy inputs and write .npy outputs");
+  CLI::App* cmd =
+      app.add_subcommand("run", "Run one inference on .npy inputs and write .npy outputs");
   cmd->add_option("model", args->model, "model.onnx")->required();
   cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (repeat for each input)");
   cmd->add_option("--output-dir,-o", args->output_dir, "directory for <output name>.npy");

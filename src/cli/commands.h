@@ -14,5 +14,6 @@ void register_info(CLI::App& app, CommandFn* run);
 void register_run(CLI::App& app, CommandFn* run);
 void register_bench(CLI::App& app, CommandFn* run);
 void register_conformance(CLI::App& app, CommandFn* run);
+void register_quantize(CLI::App& app, CommandFn* run);
 
 }  // namespace softdpu::cli

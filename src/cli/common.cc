@@ -42,7 +42,8 @@ std::map<std::string, Tensor> read_named_inputs(const std::vector<std::string>& 
       throw Error(StatusCode::kInvalidArgument, "--input '" + spec + "' should be NAME=FILE.npy");
     }
     std::string name = spec.substr(0, eq);
-    if (out.count(name)) throw Error(StatusCode::kInvalidArgument, "--input '" + name + "' is given twice");
+    if (out.count(name))
+      throw Error(StatusCode::kInvalidArgument, "--input '" + name + "' is given twice");
     out[name] = read_npy(spec.substr(eq + 1));
   }
   return out;

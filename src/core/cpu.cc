@@ -73,6 +73,8 @@ Isa active_isa() {
 }
 
 ScopedIsa::ScopedIsa(Isa isa) : previous_(g_override.exchange(static_cast<int>(isa))) {}
-ScopedIsa::~ScopedIsa() { g_override.store(previous_); }
+ScopedIsa::~ScopedIsa() {
+  g_override.store(previous_);
+}
 
 }  // namespace softdpu

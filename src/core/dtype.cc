@@ -44,7 +44,9 @@ const char* dtype_name(DType t) {
   return "unknown";
 }
 
-bool dtype_is_supported(DType t) { return dtype_size(t) != 0; }
+bool dtype_is_supported(DType t) {
+  return dtype_size(t) != 0;
+}
 
 bool dtype_is_float(DType t) {
   return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 ||

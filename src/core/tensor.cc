@@ -37,13 +37,16 @@ std::shared_ptr<uint8_t> aligned_buffer(size_t bytes) {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   for (int64_t d : shape_) {
-    if (d < 0) throw Error(StatusCode::kInvalidArgument, "tensor shape " + shape_to_string(shape_) + " has a negative dimension");
+    if (d < 0)
+      throw Error(StatusCode::kInvalidArgument,
+                  "tensor shape " + shape_to_string(shape_) + " has a negative dimension");
   }
   if (dtype_ == DType::kString) {
     // Strings only exist at plan time (see dtype.h); they are real objects, not bytes.
     auto* s = new std::string[std::max<int64_t>(numel(), 1)];
-    data_ = std::shared_ptr<uint8_t>(reinterpret_cast<uint8_t*>(s),
-                                     [](uint8_t* p) { delete[] reinterpret_cast<std::string*>(p); });
+    data_ = std::shared_ptr<uint8_t>(reinterpret_cast<uint8_t*>(s), [](uint8_t* p) {
+      delete[] reinterpret_cast<std::string*>(p);
+    });
     return;
   }
   data_ = aligned_buffer(nbytes());
@@ -51,8 +54,8 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
 
 Tensor Tensor::reshaped(Shape shape) const {
   if (shape_numel(shape) != numel()) {
-    throw Error(StatusCode::kInvalidArgument, "cannot reshape " + shape_to_string(shape_) + " to " +
-                                                  shape_to_string(shape));
+    throw Error(StatusCode::kInvalidArgument,
+                "cannot reshape " + shape_to_string(shape_) + " to " + shape_to_string(shape));
   }
   Tensor t = *this;
   t.shape_ = std::move(shape);

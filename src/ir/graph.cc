@@ -20,8 +20,9 @@ void topological_sort(Graph& g) {
     for (int v : g.nodes[n].outputs) {
       if (v < 0) continue;
       if (producer[v] >= 0) {
-        throw Error(StatusCode::kInvalidModel, "value '" + g.values[v].name + "' is produced by two nodes ('" +
-                                                   g.nodes[producer[v]].name + "' and '" + g.nodes[n].name + "')");
+        throw Error(StatusCode::kInvalidModel,
+                    "value '" + g.values[v].name + "' is produced by two nodes ('" +
+                        g.nodes[producer[v]].name + "' and '" + g.nodes[n].name + "')");
       }
       producer[v] = static_cast<int>(n);
     }
@@ -38,7 +39,8 @@ void topological_sort(Graph& g) {
         for (int in : node.inputs) {
           if (in == v) {
             throw Error(StatusCode::kInvalidModel,
-                        std::string(op_name(node.op)) + " node '" + node.name + "' reads '" + g.values[v].name +
+                        std::string(op_name(node.op)) + " node '" + node.name + "' reads '" +
+                            g.values[v].name +
                             "', which no node, initializer or graph input produces");
           }
         }
@@ -85,7 +87,8 @@ void topological_sort(Graph& g) {
   if (order.size() != nn) {
     for (size_t n = 0; n < nn; ++n) {
       if (!done[n]) {
-        throw Error(StatusCode::kInvalidModel, std::string(op_name(g.nodes[n].op)) + " node '" + g.nodes[n].name +
+        throw Error(StatusCode::kInvalidModel, std::string(op_name(g.nodes[n].op)) + " node '" +
+                                                   g.nodes[n].name +
                                                    "' is part of a cycle: the graph is not a DAG");
       }
     }

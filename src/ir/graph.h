@@ -28,10 +28,10 @@ struct Attribute {
 struct Value {
   std::string name;
   DType dtype = DType::kUndefined;
-  Shape shape;                     // -1 marks a dimension not known before planning
+  Shape shape;                         // -1 marks a dimension not known before planning
   std::vector<std::string> dim_names;  // symbolic names of the -1 dims ("batch", "N"), if any
-  bool has_shape = false;          // false when the model gives no shape at all
-  std::optional<Tensor> constant;  // initializers and folded constants
+  bool has_shape = false;              // false when the model gives no shape at all
+  std::optional<Tensor> constant;      // initializers and folded constants
 };
 
 struct Node {
@@ -51,8 +51,8 @@ struct Graph {
   std::string name;
   int64_t opset = 0;
   std::vector<Value> values;
-  std::vector<Node> nodes;   // topologically ordered
-  std::vector<int> inputs;   // graph inputs that are not initializers
+  std::vector<Node> nodes;  // topologically ordered
+  std::vector<int> inputs;  // graph inputs that are not initializers
   std::vector<int> outputs;
 
   int add_value(Value v) {

@@ -15,8 +15,12 @@ constexpr std::array<OpRow, static_cast<int>(OpType::kCount)> kOps = {{
 }};
 }  // namespace
 
-const char* op_name(OpType op) { return kOps[static_cast<int>(op)].name; }
-const char* op_family(OpType op) { return kOps[static_cast<int>(op)].family; }
+const char* op_name(OpType op) {
+  return kOps[static_cast<int>(op)].name;
+}
+const char* op_family(OpType op) {
+  return kOps[static_cast<int>(op)].family;
+}
 
 std::optional<OpType> op_from_name(std::string_view name) {
   for (size_t i = 0; i < kOps.size(); ++i) {

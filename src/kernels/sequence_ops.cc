@@ -4,8 +4,8 @@
 
 namespace softdpu::runtime {
 
-#define SOFTDPU_SEQUENCE_OP(name)                                          \
-  std::unique_ptr<Kernel> prepare_##name(PrepareContext& ctx) {            \
+#define SOFTDPU_SEQUENCE_OP(name)                                           \
+  std::unique_ptr<Kernel> prepare_##name(PrepareContext& ctx) {             \
     ctx.unsupported("sequence ops are lowered at plan time, not executed"); \
   }
 SOFTDPU_SEQUENCE_OP(ConcatFromSequence)

@@ -16,14 +16,17 @@ namespace {
 // check ctx.opset() themselves.
 constexpr int64_t kMaxOpset = 17;
 
-[[noreturn]] void invalid(const std::string& msg) { throw Error(StatusCode::kInvalidModel, msg); }
+[[noreturn]] void invalid(const std::string& msg) {
+  throw Error(StatusCode::kInvalidModel, msg);
+}
 
 void read_value_info(const onnx::ValueInfoProto& vi, ir::Value& v) {
   if (!vi.has_type()) return;
   const onnx::TypeProto& type = vi.type();
   if (!type.has_tensor_type()) {
     throw Error(StatusCode::kUnsupported,
-                "value '" + vi.name() + "' is not a tensor (sequence, map or optional types are not supported)");
+                "value '" + vi.name() +
+                    "' is not a tensor (sequence, map or optional types are not supported)");
   }
   const auto& tt = type.tensor_type();
   if (tt.has_elem_type()) v.dtype = static_cast<DType>(tt.elem_type());
@@ -48,9 +51,18 @@ ir::Attribute convert_attribute(const onnx::AttributeProto& a, const std::string
   ir::Attribute out;
   using K = ir::Attribute::Kind;
   switch (a.type()) {
-    case onnx::AttributeProto::INT: out.kind = K::kInt; out.i = a.i(); break;
-    case onnx::AttributeProto::FLOAT: out.kind = K::kFloat; out.f = a.f(); break;
-    case onnx::AttributeProto::STRING: out.kind = K::kString; out.s = a.s(); break;
+    case onnx::AttributeProto::INT:
+      out.kind = K::kInt;
+      out.i = a.i();
+      break;
+    case onnx::AttributeProto::FLOAT:
+      out.kind = K::kFloat;
+      out.f = a.f();
+      break;
+    case onnx::AttributeProto::STRING:
+      out.kind = K::kString;
+      out.s = a.s();
+      break;
     case onnx::AttributeProto::INTS:
       out.kind = K::kInts;
       out.ints.assign(a.ints().begin(), a.ints().end());
@@ -68,8 +80,9 @@ ir::Attribute convert_attribute(const onnx::AttributeProto& a, const std::string
       out.t = tensor_from_proto(a.t(), base_dir);
       break;
     default:
-      throw Error(StatusCode::kUnsupported, node_desc + ": attribute '" + a.name() +
-                                                "' has a type softdpu does not support (graph, sparse tensor or type proto)");
+      throw Error(StatusCode::kUnsupported,
+                  node_desc + ": attribute '" + a.name() +
+                      "' has a type softdpu does not support (graph, sparse tensor or type proto)");
   }
   return out;
 }
@@ -85,15 +98,17 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
   if (g.opset == 0) {
     for (const auto& np : graph.node()) {
       if (!np.domain().empty() && np.domain() != "ai.onnx") {
-        throw Error(StatusCode::kUnsupported, np.op_type() + " node '" + np.name() + "': op domain '" +
-                                                  np.domain() + "' is not supported");
+        throw Error(StatusCode::kUnsupported, np.op_type() + " node '" + np.name() +
+                                                  "': op domain '" + np.domain() +
+                                                  "' is not supported");
       }
     }
     invalid("the model imports no version of the default ONNX opset");
   }
   if (g.opset > kMaxOpset) {
     throw Error(StatusCode::kUnsupported, "the model uses ONNX opset " + std::to_string(g.opset) +
-                                              "; softdpu supports opsets up to " + std::to_string(kMaxOpset));
+                                              "; softdpu supports opsets up to " +
+                                              std::to_string(kMaxOpset));
   }
 
   std::unordered_map<std::string, int> by_name;
@@ -126,9 +141,11 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
     ir::Value& v = g.values[id];
     if (v.constant) continue;  // an input with a default initializer: treated as the constant
     read_value_info(in, v);
-    if (!in.has_type() || v.dtype == DType::kUndefined) invalid("graph input '" + in.name() + "' has no tensor type");
+    if (!in.has_type() || v.dtype == DType::kUndefined)
+      invalid("graph input '" + in.name() + "' has no tensor type");
     if (!dtype_is_supported(v.dtype) && v.dtype != DType::kString) {
-      throw Error(StatusCode::kUnsupported, "graph input '" + in.name() + "' has element type " + dtype_name(v.dtype));
+      throw Error(StatusCode::kUnsupported,
+                  "graph input '" + in.name() + "' has element type " + dtype_name(v.dtype));
     }
     g.inputs.push_back(id);
   }
@@ -146,16 +163,19 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
     node.name = np.name().empty() ? np.op_type() + "_" + std::to_string(index) : np.name();
     std::string desc = np.op_type() + " node '" + node.name + "'";
     if (!np.domain().empty() && np.domain() != "ai.onnx") {
-      throw Error(StatusCode::kUnsupported, desc + ": op domain '" + np.domain() + "' is not supported");
+      throw Error(StatusCode::kUnsupported,
+                  desc + ": op domain '" + np.domain() + "' is not supported");
     }
     auto op = ir::op_from_name(np.op_type());
-    if (!op) throw Error(StatusCode::kUnsupported, desc + ": op '" + np.op_type() + "' is not supported");
+    if (!op)
+      throw Error(StatusCode::kUnsupported, desc + ": op '" + np.op_type() + "' is not supported");
     node.op = *op;
     for (const auto& in : np.input()) node.inputs.push_back(in.empty() ? -1 : value_id(in));
     for (const auto& out : np.output()) node.outputs.push_back(out.empty() ? -1 : value_id(out));
     for (const auto& a : np.attribute()) {
       if (a.name().empty()) invalid(desc + ": an attribute has no name");
-      if (!a.ref_attr_name().empty()) invalid(desc + ": attribute references are only valid inside functions");
+      if (!a.ref_attr_name().empty())
+        invalid(desc + ": attribute references are only valid inside functions");
       node.attrs.emplace(a.name(), convert_attribute(a, desc, base_dir));
     }
     g.nodes.push_back(std::move(node));
@@ -163,7 +183,8 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
   }
   for (const auto& out : graph.output()) {
     auto it = by_name.find(out.name());
-    if (it == by_name.end()) invalid("graph output '" + out.name() + "' is not produced by any node");
+    if (it == by_name.end())
+      invalid("graph output '" + out.name() + "' is not produced by any node");
     read_value_info(out, g.values[it->second]);
     g.outputs.push_back(it->second);
   }

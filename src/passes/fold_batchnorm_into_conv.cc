@@ -33,7 +33,8 @@ int fold_batchnorm_into_conv(ir::Graph& g) {
     bool params_constant = true;
     for (int i = 1; i < 5; ++i) {
       int v = bn.inputs[i];
-      params_constant = params_constant && v >= 0 && g.values[v].constant && g.values[v].dtype == DType::kFloat32;
+      params_constant =
+          params_constant && v >= 0 && g.values[v].constant && g.values[v].dtype == DType::kFloat32;
     }
     if (!params_constant) continue;
     const Tensor& wt = *g.values[w].constant;

@@ -14,7 +14,8 @@ ir::Attribute float_attr(float f) {
 }
 
 // Reads a Clip bound from its (constant, scalar float32) input or its opset<11 attribute.
-bool clip_bound(const ir::Graph& g, const ir::Node& clip, int input, const char* attr, float def, float* out) {
+bool clip_bound(const ir::Graph& g, const ir::Node& clip, int input, const char* attr, float def,
+                float* out) {
   if (static_cast<int>(clip.inputs.size()) > input && clip.inputs[input] >= 0) {
     const ir::Value& v = g.values[clip.inputs[input]];
     if (!v.constant || v.dtype != DType::kFloat32 || v.constant->numel() != 1) return false;
@@ -32,7 +33,8 @@ int fuse_activation(ir::Graph& g) {
   int count = 0;
   auto readers = readers_of(g);
   for (ir::Node& p : g.nodes) {
-    if (p.op != ir::OpType::kGemm && p.op != ir::OpType::kMatMul && p.op != ir::OpType::kConv) continue;
+    if (p.op != ir::OpType::kGemm && p.op != ir::OpType::kMatMul && p.op != ir::OpType::kConv)
+      continue;
     if (p.outputs.empty() || p.attr("_activation")) continue;
     int y = p.outputs[0];
     if (y < 0 || g.values[y].dtype != DType::kFloat32 || !single_reader(g, readers, y)) continue;

@@ -18,7 +18,9 @@ int fuse_matmul_add(ir::Graph& g) {
     ir::Node& add = g.nodes[readers[y][0]];
     if (add.op != ir::OpType::kAdd || add.inputs.size() != 2) continue;
     int bias = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
-    if (bias < 0 || bias == y || !g.values[bias].constant || g.values[bias].dtype != DType::kFloat32) continue;
+    if (bias < 0 || bias == y || !g.values[bias].constant ||
+        g.values[bias].dtype != DType::kFloat32)
+      continue;
     const int64_t n = g.values[b].shape[1];
     const Shape& bs = g.values[bias].shape;
     bool row_bias = (bs.size() == 1 && bs[0] == n) || (bs.size() == 2 && bs[0] == 1 && bs[1] == n);

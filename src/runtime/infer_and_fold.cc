@@ -1,7 +1,6 @@
 #include "runtime/infer_and_fold.h"
 
 #include <cstring>
-
 #include <functional>
 
 #include "core/thread_pool.h"
@@ -17,7 +16,8 @@ std::vector<InputDesc> input_descs(const ir::Graph& g, const ir::Node& node) {
     const ir::Value& val = g.values[v];
     if (val.dtype == DType::kUndefined) {
       throw Error(StatusCode::kInternal, std::string(ir::op_name(node.op)) + " node '" + node.name +
-                                             "': the type of input '" + val.name + "' is not known");
+                                             "': the type of input '" + val.name +
+                                             "' is not known");
     }
     descs[i].dtype = val.dtype;
     descs[i].shape = val.shape;
@@ -30,7 +30,8 @@ std::vector<InputDesc> input_descs(const ir::Graph& g, const ir::Node& node) {
 namespace {
 
 // Runs a kernel whose inputs are all constant; returns its outputs.
-std::vector<Tensor> run_now(const ir::Graph& g, const ir::Node& node, const PrepareContext& ctx, Kernel& kernel) {
+std::vector<Tensor> run_now(const ir::Graph& g, const ir::Node& node, const PrepareContext& ctx,
+                            Kernel& kernel) {
   std::vector<Tensor> outs;
   std::vector<void*> out_ptrs;
   for (const OutputDesc& od : ctx.outputs()) {
@@ -40,7 +41,8 @@ std::vector<Tensor> run_now(const ir::Graph& g, const ir::Node& node, const Prep
   std::vector<const void*> in_ptrs;
   for (int v : node.inputs) in_ptrs.push_back(v < 0 ? nullptr : g.values[v].constant->data());
   std::vector<uint8_t> scratch(ctx.scratch_bytes() + 64);
-  void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+  void* aligned =
+      reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
   ThreadPool pool(1);
   KernelArgs args{in_ptrs.data(), out_ptrs.data(), aligned, &pool};
   kernel.run(args);
@@ -54,9 +56,11 @@ void infer_and_fold(ir::Graph& g) {
   kept.reserve(g.nodes.size());
   std::function<void(ir::Node)> process = [&](ir::Node node) {
     for (int v : node.inputs) {
-      if (v >= 0 && g.values[v].dtype == DType::kString && node.op != ir::OpType::kStringNormalizer) {
-        throw Error(StatusCode::kUnsupported, std::string(ir::op_name(node.op)) + " node '" + node.name +
-                                                  "': string tensors are supported only by StringNormalizer");
+      if (v >= 0 && g.values[v].dtype == DType::kString &&
+          node.op != ir::OpType::kStringNormalizer) {
+        throw Error(StatusCode::kUnsupported,
+                    std::string(ir::op_name(node.op)) + " node '" + node.name +
+                        "': string tensors are supported only by StringNormalizer");
       }
     }
     PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
@@ -70,7 +74,8 @@ void infer_and_fold(ir::Graph& g) {
       const OutputDesc& od = ctx.outputs()[i];
       if (node.outputs[i] < 0) continue;
       if (!od.set) {
-        throw Error(StatusCode::kInternal, ctx.prefix() + "prepare did not describe output " + std::to_string(i));
+        throw Error(StatusCode::kInternal,
+                    ctx.prefix() + "prepare did not describe output " + std::to_string(i));
       }
       if (od.constant.empty()) all_outputs_constant = false;
     }

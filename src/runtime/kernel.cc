@@ -82,7 +82,9 @@ bool PrepareContext::has_output(int i) const {
 void PrepareContext::set_output(int i, DType dtype, Shape shape) {
   if (i < 0 || i >= num_outputs()) return;
   for (int64_t d : shape) {
-    if (d < 0) fail("output " + std::to_string(i) + " would have a negative dimension " + shape_to_string(shape));
+    if (d < 0)
+      fail("output " + std::to_string(i) + " would have a negative dimension " +
+           shape_to_string(shape));
   }
   outputs_[i].dtype = dtype;
   outputs_[i].shape = std::move(shape);
@@ -112,8 +114,8 @@ const char* kind_name(ir::Attribute::Kind k) {
 }
 }  // namespace
 
-#define SOFTDPU_ATTR_KIND_CHECK(a, k)                                                         \
-  if ((a)->kind != (k))                                                                     \
+#define SOFTDPU_ATTR_KIND_CHECK(a, k) \
+  if ((a)->kind != (k))               \
   fail("attribute '" + key + "' should be " + kind_name(k) + ", got " + kind_name((a)->kind))
 
 int64_t PrepareContext::attr_int(const std::string& key, int64_t def) const {
@@ -146,7 +148,8 @@ std::vector<int64_t> PrepareContext::attr_ints(const std::string& key,
   return a->ints;
 }
 
-std::vector<float> PrepareContext::attr_floats(const std::string& key, std::vector<float> def) const {
+std::vector<float> PrepareContext::attr_floats(const std::string& key,
+                                               std::vector<float> def) const {
   const ir::Attribute* a = node_.attr(key);
   if (!a) return def;
   SOFTDPU_ATTR_KIND_CHECK(a, ir::Attribute::Kind::kFloats);

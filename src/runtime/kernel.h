@@ -91,7 +91,10 @@ class PrepareContext {
   // The plan-time value of input i; throws Error(kNeedsConstant, ..., subject = value name) when it
   // is only known at run time (e.g. a Reshape shape computed from a graph input).
   const void* constant_data(int i) const;
-  template <typename T> const T* constant_as(int i) const { return static_cast<const T*>(constant_data(i)); }
+  template <typename T>
+  const T* constant_as(int i) const {
+    return static_cast<const T*>(constant_data(i));
+  }
   // Constant integer input (int32 or int64) as int64 values.
   std::vector<int64_t> constant_ints(int i) const;
   // Constant float input (float32/float64) as float values.
@@ -119,9 +122,11 @@ class PrepareContext {
   size_t scratch_bytes() const { return scratch_bytes_; }
 
   // --- errors: messages are prefixed with "<Op> node '<name>': "
-  [[noreturn]] void fail(const std::string& message) const;              // kInvalidModel
-  [[noreturn]] void unsupported(const std::string& message) const;       // kUnsupported
-  void check(bool cond, const std::string& message) const { if (!cond) fail(message); }
+  [[noreturn]] void fail(const std::string& message) const;         // kInvalidModel
+  [[noreturn]] void unsupported(const std::string& message) const;  // kUnsupported
+  void check(bool cond, const std::string& message) const {
+    if (!cond) fail(message);
+  }
   // Typical checks: input i has dtype in the list / a float type; rank in range.
   void expect_dtype(int i, std::initializer_list<DType> allowed) const;
   void expect_rank(int i, int min_rank, int max_rank) const;

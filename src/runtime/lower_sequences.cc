@@ -39,13 +39,15 @@ bool SequenceLowering::is_sequence_op(OpType op) {
 }
 
 void SequenceLowering::fail(const ir::Node& node, const std::string& msg) const {
-  throw Error(StatusCode::kInvalidModel, std::string(ir::op_name(node.op)) + " node '" + node.name + "': " + msg);
+  throw Error(StatusCode::kInvalidModel,
+              std::string(ir::op_name(node.op)) + " node '" + node.name + "': " + msg);
 }
 
 const std::vector<int>& SequenceLowering::elements(const ir::Node& node, int input) const {
   int v = input < static_cast<int>(node.inputs.size()) ? node.inputs[input] : -1;
   auto it = sequences_.find(v);
-  if (v < 0 || it == sequences_.end()) fail(node, "input " + std::to_string(input) + " is not a sequence");
+  if (v < 0 || it == sequences_.end())
+    fail(node, "input " + std::to_string(input) + " is not a sequence");
   return it->second;
 }
 
@@ -54,16 +56,20 @@ std::vector<int64_t> SequenceLowering::constant_ints(const ir::Node& node, int i
   const ir::Value& val = g_.values[v];
   if (!val.constant) {
     throw Error(StatusCode::kNeedsConstant,
-                std::string(ir::op_name(node.op)) + " node '" + node.name + "': input " + std::to_string(input) +
-                    " ('" + val.name + "') must be known at plan time: sequences are lowered when planning",
+                std::string(ir::op_name(node.op)) + " node '" + node.name + "': input " +
+                    std::to_string(input) + " ('" + val.name +
+                    "') must be known at plan time: sequences are lowered when planning",
                 val.name);
   }
   const Tensor& t = *val.constant;
   std::vector<int64_t> out(t.numel());
   for (int64_t i = 0; i < t.numel(); ++i) {
-    if (t.dtype() == DType::kInt64) out[i] = t.data_as<int64_t>()[i];
-    else if (t.dtype() == DType::kInt32) out[i] = t.data_as<int32_t>()[i];
-    else fail(node, "input '" + val.name + "' must be int32 or int64");
+    if (t.dtype() == DType::kInt64)
+      out[i] = t.data_as<int64_t>()[i];
+    else if (t.dtype() == DType::kInt32)
+      out[i] = t.data_as<int32_t>()[i];
+    else
+      fail(node, "input '" + val.name + "' must be int32 or int64");
   }
   return out;
 }
@@ -74,7 +80,8 @@ int SequenceLowering::new_value(const std::string& name) {
   return g_.add_value(std::move(v));
 }
 
-int SequenceLowering::int64_constant(const std::string& name, const std::vector<int64_t>& values, bool scalar) {
+int SequenceLowering::int64_constant(const std::string& name, const std::vector<int64_t>& values,
+                                     bool scalar) {
   Tensor t(DType::kInt64, scalar ? Shape{} : Shape{static_cast<int64_t>(values.size())});
   for (size_t i = 0; i < values.size(); ++i) t.data_as<int64_t>()[i] = values[i];
   int id = new_value(name);
@@ -104,7 +111,8 @@ void SequenceLowering::lower(const ir::Node& node) {
     }
     int64_t hi = allow_end ? size : size - 1;
     if (pos < -size || pos > hi) {
-      fail(node, "position " + std::to_string(pos) + " is out of range for a sequence of " + std::to_string(size));
+      fail(node, "position " + std::to_string(pos) + " is out of range for a sequence of " +
+                     std::to_string(size));
     }
     return pos < 0 ? pos + size : pos;
   };
@@ -114,7 +122,8 @@ void SequenceLowering::lower(const ir::Node& node) {
     case OpType::kSequenceConstruct: sequences_[out] = node.inputs; return;
     case OpType::kSequenceInsert: {
       std::vector<int> e = elements(node, 0);
-      int64_t pos = position(2, static_cast<int64_t>(e.size()), static_cast<int64_t>(e.size()), true);
+      int64_t pos =
+          position(2, static_cast<int64_t>(e.size()), static_cast<int64_t>(e.size()), true);
       e.insert(e.begin() + pos, node.inputs[1]);
       sequences_[out] = e;
       return;
@@ -151,13 +160,16 @@ void SequenceLowering::lower(const ir::Node& node) {
       std::vector<int> parts = e;
       if (new_axis) {
         int64_t rank = static_cast<int64_t>(g_.values[e[0]].shape.size()) + 1;
-        if (axis < -rank || axis >= rank) fail(node, "axis " + std::to_string(axis) + " is out of range");
+        if (axis < -rank || axis >= rank)
+          fail(node, "axis " + std::to_string(axis) + " is out of range");
         if (axis < 0) axis += rank;
         for (int& p : parts) {
           int u = new_value(node.name);
           ir::Node n = make(OpType::kUnsqueeze, {p}, {u});
-          if (g_.opset >= 13) n.inputs.push_back(int64_constant(node.name, {axis}, false));
-          else n.attrs["axes"] = ints_attr({axis});
+          if (g_.opset >= 13)
+            n.inputs.push_back(int64_constant(node.name, {axis}, false));
+          else
+            n.attrs["axes"] = ints_attr({axis});
           emit_(std::move(n));
           p = u;
         }
@@ -171,7 +183,9 @@ void SequenceLowering::lower(const ir::Node& node) {
       const ir::Value& x = g_.values[node.inputs[0]];
       const int64_t rank = static_cast<int64_t>(x.shape.size());
       int64_t axis = attr_or(node, "axis", 0);
-      if (axis < -rank || axis >= rank) fail(node, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+      if (axis < -rank || axis >= rank)
+        fail(node,
+             "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
       if (axis < 0) axis += rank;
       const int64_t dim = x.shape[axis];
       std::vector<int64_t> sizes;
@@ -192,15 +206,19 @@ void SequenceLowering::lower(const ir::Node& node) {
       for (size_t i = 0; i < sizes.size(); ++i) parts.push_back(new_value(node.name));
       ir::Node split = make(OpType::kSplit, {node.inputs[0]}, parts);
       split.attrs["axis"] = int_attr(axis);
-      if (g_.opset >= 13) split.inputs.push_back(int64_constant(node.name, sizes, false));
-      else split.attrs["split"] = ints_attr(sizes);
+      if (g_.opset >= 13)
+        split.inputs.push_back(int64_constant(node.name, sizes, false));
+      else
+        split.attrs["split"] = ints_attr(sizes);
       emit_(std::move(split));
       if (squeeze) {
         for (int& p : parts) {
           int s = new_value(node.name);
           ir::Node n = make(OpType::kSqueeze, {p}, {s});
-          if (g_.opset >= 13) n.inputs.push_back(int64_constant(node.name, {axis}, false));
-          else n.attrs["axes"] = ints_attr({axis});
+          if (g_.opset >= 13)
+            n.inputs.push_back(int64_constant(node.name, {axis}, false));
+          else
+            n.attrs["axes"] = ints_attr({axis});
           emit_(std::move(n));
           p = s;
         }

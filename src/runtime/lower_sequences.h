@@ -15,7 +15,8 @@ namespace softdpu::runtime {
 class SequenceLowering {
  public:
   // emit() receives each tensor node the lowering creates, in order.
-  SequenceLowering(ir::Graph& g, std::function<void(ir::Node)> emit) : g_(g), emit_(std::move(emit)) {}
+  SequenceLowering(ir::Graph& g, std::function<void(ir::Node)> emit)
+      : g_(g), emit_(std::move(emit)) {}
 
   static bool is_sequence_op(ir::OpType op);
   // Rewrites one sequence node; throws softdpu::Error naming the node on bad input.

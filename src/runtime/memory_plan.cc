@@ -6,7 +6,9 @@
 namespace softdpu::runtime {
 namespace {
 constexpr size_t kAlign = 64;
-size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+size_t align_up(size_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
 }  // namespace
 
 MemoryPlan plan_memory(const std::vector<BufferRequest>& requests) {
@@ -29,7 +31,8 @@ MemoryPlan plan_memory(const std::vector<BufferRequest>& requests) {
     for (const Placed& p : placed) {
       if (p.first <= r.last_step && r.first_step <= p.last) conflicts.push_back(p);
     }
-    std::sort(conflicts.begin(), conflicts.end(), [](const Placed& a, const Placed& b) { return a.offset < b.offset; });
+    std::sort(conflicts.begin(), conflicts.end(),
+              [](const Placed& a, const Placed& b) { return a.offset < b.offset; });
     size_t offset = 0;
     for (const Placed& c : conflicts) {
       if (offset + size <= c.offset) break;

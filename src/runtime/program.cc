@@ -11,7 +11,9 @@
 namespace softdpu::runtime {
 namespace {
 
-[[noreturn]] void bad_arg(const std::string& msg) { throw Error(StatusCode::kInvalidArgument, msg); }
+[[noreturn]] void bad_arg(const std::string& msg) {
+  throw Error(StatusCode::kInvalidArgument, msg);
+}
 
 // Fixes every graph input's shape: explicit input_shapes first, else the model's shape with a
 // symbolic leading dimension set to the batch size.
@@ -42,7 +44,8 @@ void bind_input_shapes(ir::Graph& g, const PlanOptions& opt) {
     } else if (given != opt.input_shapes.end()) {
       shape = given->second;
     } else {
-      if (!val.has_shape) bad_arg("input '" + val.name + "' has no shape in the model: give it with input_shapes");
+      if (!val.has_shape)
+        bad_arg("input '" + val.name + "' has no shape in the model: give it with input_shapes");
       shape = val.shape;
       for (size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] >= 0) continue;
@@ -57,18 +60,20 @@ void bind_input_shapes(ir::Graph& g, const PlanOptions& opt) {
     }
     if (val.has_shape) {
       if (shape.size() != val.shape.size()) {
-        bad_arg("input '" + val.name + "' has rank " + std::to_string(val.shape.size()) + " in the model, got shape " +
-                shape_to_string(shape));
+        bad_arg("input '" + val.name + "' has rank " + std::to_string(val.shape.size()) +
+                " in the model, got shape " + shape_to_string(shape));
       }
       for (size_t d = 0; d < shape.size(); ++d) {
         if (val.shape[d] >= 0 && val.shape[d] != shape[d]) {
-          bad_arg("input '" + val.name + "' expects shape " + shape_to_string(val.shape) + ", got " +
-                  shape_to_string(shape));
+          bad_arg("input '" + val.name + "' expects shape " + shape_to_string(val.shape) +
+                  ", got " + shape_to_string(shape));
         }
       }
     }
     for (int64_t d : shape) {
-      if (d < 0) bad_arg("input '" + val.name + "' shape " + shape_to_string(shape) + " has a negative dimension");
+      if (d < 0)
+        bad_arg("input '" + val.name + "' shape " + shape_to_string(shape) +
+                " has a negative dimension");
     }
     val.shape = shape;
     val.has_shape = true;
@@ -81,7 +86,9 @@ void bind_input_shapes(ir::Graph& g, const PlanOptions& opt) {
   g.inputs = remaining;
 }
 
-ValueInfo info_of(const ir::Value& v) { return {v.name, v.dtype, v.shape}; }
+ValueInfo info_of(const ir::Value& v) {
+  return {v.name, v.dtype, v.shape};
+}
 
 }  // namespace
 
@@ -99,8 +106,10 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   // Strings are plan-time values only (StringNormalizer on constants).
   for (int v : g.inputs) {
     if (g.values[v].dtype == DType::kString) {
-      throw Error(StatusCode::kUnsupported, "input '" + g.values[v].name +
-                                                "' is a string tensor: softdpu handles strings only at plan time (freeze the input)");
+      throw Error(
+          StatusCode::kUnsupported,
+          "input '" + g.values[v].name +
+              "' is a string tensor: softdpu handles strings only at plan time (freeze the input)");
     }
   }
   for (int v : g.inputs) prog->inputs.push_back(info_of(g.values[v]));
@@ -117,14 +126,16 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
     step.op = node.op;
     step.name = node.name;
     if (!step.kernel) {
-      throw Error(StatusCode::kInternal, ctx.prefix() + "no kernel for outputs known only at run time");
+      throw Error(StatusCode::kInternal,
+                  ctx.prefix() + "no kernel for outputs known only at run time");
     }
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       int v = node.outputs[i];
       if (v < 0) continue;
       const OutputDesc& od = ctx.outputs()[i];
       if (od.dtype != g.values[v].dtype || od.shape != g.values[v].shape) {
-        throw Error(StatusCode::kInternal, ctx.prefix() + "output '" + g.values[v].name + "' changed type or shape after the graph passes");
+        throw Error(StatusCode::kInternal, ctx.prefix() + "output '" + g.values[v].name +
+                                               "' changed type or shape after the graph passes");
       }
     }
     scratch_bytes[s] = ctx.scratch_bytes();
@@ -168,12 +179,15 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   void* raw = std::aligned_alloc(64, (arena_bytes + 63) / 64 * 64);
   if (!raw) throw std::bad_alloc();
   std::memset(raw, 0, arena_bytes);
-  prog->arena = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(raw), [](uint8_t* p) { std::free(p); });
+  prog->arena =
+      std::shared_ptr<uint8_t>(static_cast<uint8_t*>(raw), [](uint8_t* p) { std::free(p); });
   std::vector<void*> location(nv, nullptr);
   for (size_t r = 0; r < requests.size(); ++r) {
     void* p = prog->arena.get() + mem.offsets[r];
-    if (request_value[r] >= 0) location[request_value[r]] = p;
-    else prog->steps[-1 - request_value[r]].scratch = p;
+    if (request_value[r] >= 0)
+      location[request_value[r]] = p;
+    else
+      prog->steps[-1 - request_value[r]].scratch = p;
   }
 
   // Resolve kernel slots; caller buffers become bindings.
@@ -183,16 +197,22 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       int v = node.inputs[i];
       if (v < 0) continue;
-      if (g.values[v].constant) step.in[i] = g.values[v].constant->data();
-      else if (input_index[v] >= 0) prog->bindings.push_back({s, static_cast<int>(i), false, false, input_index[v]});
-      else if (output_index[v] >= 0) prog->bindings.push_back({s, static_cast<int>(i), false, true, output_index[v]});
-      else step.in[i] = location[v];
+      if (g.values[v].constant)
+        step.in[i] = g.values[v].constant->data();
+      else if (input_index[v] >= 0)
+        prog->bindings.push_back({s, static_cast<int>(i), false, false, input_index[v]});
+      else if (output_index[v] >= 0)
+        prog->bindings.push_back({s, static_cast<int>(i), false, true, output_index[v]});
+      else
+        step.in[i] = location[v];
     }
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       int v = node.outputs[i];
       if (v < 0) continue;
-      if (output_index[v] >= 0) prog->bindings.push_back({s, static_cast<int>(i), true, true, output_index[v]});
-      else step.out[i] = location[v];
+      if (output_index[v] >= 0)
+        prog->bindings.push_back({s, static_cast<int>(i), true, true, output_index[v]});
+      else
+        step.out[i] = location[v];
     }
   }
   for (size_t o = 0; o < g.outputs.size(); ++o) {
@@ -202,10 +222,14 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
     c.output = static_cast<int>(o);
     c.bytes = static_cast<size_t>(shape_numel(val.shape)) * dtype_size(val.dtype);
     c.strings = val.dtype == DType::kString ? shape_numel(val.shape) : 0;
-    if (output_index[v] != static_cast<int>(o)) c.from_output = output_index[v];
-    else if (val.constant) c.constant = val.constant->data();
-    else if (input_index[v] >= 0) c.from_input = input_index[v];
-    else continue;  // written by its kernel
+    if (output_index[v] != static_cast<int>(o))
+      c.from_output = output_index[v];
+    else if (val.constant)
+      c.constant = val.constant->data();
+    else if (input_index[v] >= 0)
+      c.from_input = input_index[v];
+    else
+      continue;  // written by its kernel
     prog->copies.push_back(c);
   }
 
@@ -228,23 +252,27 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   return prog;
 }
 
-void execute(Program& p, const std::vector<ConstTensorView>& inputs, const std::vector<TensorView>& outputs) {
+void execute(Program& p, const std::vector<ConstTensorView>& inputs,
+             const std::vector<TensorView>& outputs) {
   for (const Binding& b : p.bindings) {
     void* ptr = b.from_output ? outputs[b.index].data : const_cast<void*>(inputs[b.index].data);
-    if (b.is_output_slot) p.steps[b.step].out[b.slot] = ptr;
-    else p.steps[b.step].in[b.slot] = ptr;
+    if (b.is_output_slot)
+      p.steps[b.step].out[b.slot] = ptr;
+    else
+      p.steps[b.step].in[b.slot] = ptr;
   }
   for (Step& s : p.steps) {
     KernelArgs args{s.in.data(), s.out.data(), s.scratch, p.pool.get()};
     s.kernel->run(args);
   }
   for (const OutputCopy& c : p.copies) {
-    const void* src = c.constant ? c.constant
+    const void* src = c.constant          ? c.constant
                       : c.from_input >= 0 ? inputs[c.from_input].data
                                           : outputs[c.from_output].data;
     if (c.strings) {
       // Only string-valued constant outputs get here; assigning them may allocate (documented).
-      std::copy_n(static_cast<const std::string*>(src), c.strings, static_cast<std::string*>(outputs[c.output].data));
+      std::copy_n(static_cast<const std::string*>(src), c.strings,
+                  static_cast<std::string*>(outputs[c.output].data));
     } else if (c.bytes) {
       std::memmove(outputs[c.output].data, src, c.bytes);
     }

@@ -70,7 +70,9 @@ const std::vector<ValueInfo>& Session::inputs() const {
 const std::vector<ValueInfo>& Session::outputs() const {
   return impl_->program ? impl_->program->outputs : impl_->outputs;
 }
-int64_t Session::opset() const { return impl_->model.opset; }
+int64_t Session::opset() const {
+  return impl_->model.opset;
+}
 
 std::map<std::string, int> Session::model_op_counts() const {
   std::map<std::string, int> counts;
@@ -83,7 +85,9 @@ Status Session::plan(const PlanOptions& options) {
   return guarded([&] { impl_->program = runtime::build_program(impl_->model, options); });
 }
 
-bool Session::planned() const { return impl_->program != nullptr; }
+bool Session::planned() const {
+  return impl_->program != nullptr;
+}
 
 const PlanStats& Session::stats() const {
   static const PlanStats kEmpty;
@@ -92,30 +96,36 @@ const PlanStats& Session::stats() const {
 
 namespace {
 template <typename View>
-Status check_views(const char* what, const std::vector<ValueInfo>& expected, const std::vector<View>& got) {
+Status check_views(const char* what, const std::vector<ValueInfo>& expected,
+                   const std::vector<View>& got) {
   if (got.size() != expected.size()) {
-    return {StatusCode::kInvalidArgument, std::string("expected ") + std::to_string(expected.size()) + " " + what +
+    return {StatusCode::kInvalidArgument, std::string("expected ") +
+                                              std::to_string(expected.size()) + " " + what +
                                               "s, got " + std::to_string(got.size())};
   }
   for (size_t i = 0; i < got.size(); ++i) {
     const ValueInfo& e = expected[i];
     if (got[i].dtype != e.dtype) {
       return {StatusCode::kInvalidArgument, std::string(what) + " '" + e.name + "' expects type " +
-                                                dtype_name(e.dtype) + ", got " + dtype_name(got[i].dtype)};
+                                                dtype_name(e.dtype) + ", got " +
+                                                dtype_name(got[i].dtype)};
     }
     if (got[i].shape != e.shape) {
       return {StatusCode::kInvalidArgument, std::string(what) + " '" + e.name + "' expects shape " +
-                                                shape_to_string(e.shape) + ", got " + shape_to_string(got[i].shape)};
+                                                shape_to_string(e.shape) + ", got " +
+                                                shape_to_string(got[i].shape)};
     }
     if (!got[i].data && shape_numel(e.shape) > 0) {
-      return {StatusCode::kInvalidArgument, std::string(what) + " '" + e.name + "' has no data pointer"};
+      return {StatusCode::kInvalidArgument,
+              std::string(what) + " '" + e.name + "' has no data pointer"};
     }
   }
   return Status::ok();
 }
 }  // namespace
 
-Status Session::run(const std::vector<ConstTensorView>& inputs, const std::vector<TensorView>& outputs) {
+Status Session::run(const std::vector<ConstTensorView>& inputs,
+                    const std::vector<TensorView>& outputs) {
   if (!impl_->program) return {StatusCode::kInvalidArgument, "run() called before plan()"};
   Status st = check_views("input", impl_->program->inputs, inputs);
   if (!st) return st;
@@ -125,12 +135,14 @@ Status Session::run(const std::vector<ConstTensorView>& inputs, const std::vecto
   return Status::ok();
 }
 
-Status Session::run(const std::map<std::string, Tensor>& inputs, std::map<std::string, Tensor>* outputs) {
+Status Session::run(const std::map<std::string, Tensor>& inputs,
+                    std::map<std::string, Tensor>* outputs) {
   if (!impl_->program) return {StatusCode::kInvalidArgument, "run() called before plan()"};
   std::vector<ConstTensorView> in;
   for (const ValueInfo& vi : impl_->program->inputs) {
     auto it = inputs.find(vi.name);
-    if (it == inputs.end()) return {StatusCode::kInvalidArgument, "missing input '" + vi.name + "'"};
+    if (it == inputs.end())
+      return {StatusCode::kInvalidArgument, "missing input '" + vi.name + "'"};
     in.push_back({it->second.dtype(), it->second.shape(), it->second.data()});
   }
   for (const auto& [name, t] : inputs) {
@@ -138,8 +150,10 @@ Status Session::run(const std::map<std::string, Tensor>& inputs, std::map<std::s
     for (const ValueInfo& vi : impl_->program->inputs) known = known || vi.name == name;
     if (!known) {
       std::string names;
-      for (const ValueInfo& vi : impl_->program->inputs) names += (names.empty() ? "'" : ", '") + vi.name + "'";
-      return {StatusCode::kInvalidArgument, "unknown input '" + name + "'; the model's inputs are " + names};
+      for (const ValueInfo& vi : impl_->program->inputs)
+        names += (names.empty() ? "'" : ", '") + vi.name + "'";
+      return {StatusCode::kInvalidArgument,
+              "unknown input '" + name + "'; the model's inputs are " + names};
     }
   }
   std::vector<TensorView> out;

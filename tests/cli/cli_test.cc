@@ -41,8 +41,9 @@ Result sh(const std::string& args) {
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("softdpu_cli_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("softdpu_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -71,7 +72,8 @@ TEST_F(Cli, BenchJsonHasTheFields) {
   Result r = sh("bench " + kMlp + " --iterations 20 --warmup 2 --json");
   ASSERT_EQ(r.code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output);
-  for (const char* k : {"p50_us", "p90_us", "p99_us", "max_us", "throughput_per_s", "peak_rss_bytes"}) {
+  for (const char* k :
+       {"p50_us", "p90_us", "p99_us", "max_us", "throughput_per_s", "peak_rss_bytes"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_LE(j["p50_us"].get<double>(), j["max_us"].get<double>());

@@ -34,7 +34,8 @@ void check_against_pytorch(const std::string& name, const std::string& suffix, i
   const Tensor& y = out.at(s->outputs()[0].name);
   ASSERT_EQ(y.shape(), expected.shape());
   float scale = 1.f, worst = 0.f;
-  for (int64_t i = 0; i < expected.numel(); ++i) scale = std::max(scale, std::fabs(expected.data_as<float>()[i]));
+  for (int64_t i = 0; i < expected.numel(); ++i)
+    scale = std::max(scale, std::fabs(expected.data_as<float>()[i]));
   for (int64_t i = 0; i < y.numel(); ++i) {
     worst = std::max(worst, std::fabs(y.data_as<float>()[i] - expected.data_as<float>()[i]));
   }
@@ -42,12 +43,19 @@ void check_against_pytorch(const std::string& name, const std::string& suffix, i
   EXPECT_LE(worst, 1e-4f * scale) << name << suffix << " threads=" << threads << " scale " << scale;
 }
 
-TEST_P(BundledModel, MatchesPyTorchBatch8) { check_against_pytorch(GetParam(), "", 1); }
-TEST_P(BundledModel, MatchesPyTorchBatch1) { check_against_pytorch(GetParam(), "1", 1); }
-TEST_P(BundledModel, MatchesPyTorchTwoThreads) { check_against_pytorch(GetParam(), "", 2); }
+TEST_P(BundledModel, MatchesPyTorchBatch8) {
+  check_against_pytorch(GetParam(), "", 1);
+}
+TEST_P(BundledModel, MatchesPyTorchBatch1) {
+  check_against_pytorch(GetParam(), "1", 1);
+}
+TEST_P(BundledModel, MatchesPyTorchTwoThreads) {
+  check_against_pytorch(GetParam(), "", 2);
+}
 
 INSTANTIATE_TEST_SUITE_P(Models, BundledModel,
-                         ::testing::Values("fashion_mlp", "fashion_cnn", "fashion_lstm", "fashion_gru"));
+                         ::testing::Values("fashion_mlp", "fashion_cnn", "fashion_lstm",
+                                           "fashion_gru"));
 
 }  // namespace
 }  // namespace softdpu

@@ -1,11 +1,12 @@
 // End-to-end behaviour of load -> plan -> run on small hand-built models: results against
 // hand-computed references, the graph passes, and every kind of bad input.
+#include "softdpu/session.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 
-#include "softdpu/session.h"
 #include "support/model_builder.h"
 #include "support/run_op.h"
 
@@ -105,7 +106,8 @@ TEST(Session, ConvBatchNormFoldsAndMatchesReference) {
   m.initializer("w", w).initializer("b", b).initializer("g", gamma).initializer("be", beta);
   m.initializer("m", mean).initializer("v", var);
   m.node("Conv", {"x", "w", "b"}, {"c"});
-  ModelBuilder::set_float(m.node("BatchNormalization", {"c", "g", "be", "m", "v"}, {"y"}), "epsilon", 1e-3f);
+  ModelBuilder::set_float(m.node("BatchNormalization", {"c", "g", "be", "m", "v"}, {"y"}),
+                          "epsilon", 1e-3f);
   Status st;
   auto s = load_bytes(m.bytes(), &st);
   ASSERT_TRUE(st) << st.to_string();
@@ -117,8 +119,10 @@ TEST(Session, ConvBatchNormFoldsAndMatchesReference) {
   for (int o = 0; o < 3; ++o) {
     for (int p = 0; p < 4; ++p) {
       double c = b.data_as<float>()[o];
-      for (int i = 0; i < 2; ++i) c += w.data_as<float>()[o * 2 + i] * x.data_as<float>()[i * 4 + p];
-      double y = (c - mean.data_as<float>()[o]) / std::sqrt(var.data_as<float>()[o] + 1e-3) * gamma.data_as<float>()[o] +
+      for (int i = 0; i < 2; ++i)
+        c += w.data_as<float>()[o * 2 + i] * x.data_as<float>()[i * 4 + p];
+      double y = (c - mean.data_as<float>()[o]) / std::sqrt(var.data_as<float>()[o] + 1e-3) *
+                     gamma.data_as<float>()[o] +
                  beta.data_as<float>()[o];
       EXPECT_NEAR(out.at("y").data_as<float>()[o * 4 + p], y, 1e-4);
     }

@@ -11,8 +11,10 @@ void set_type(onnx::ValueInfoProto* vi, const std::string& name, DType t, const 
   auto* shape = tt->mutable_shape();
   for (size_t i = 0; i < dims.size(); ++i) {
     auto* d = shape->add_dim();
-    if (dims[i] >= 0) d->set_dim_value(dims[i]);
-    else d->set_dim_param(i == 0 ? "batch" : "d" + std::to_string(i));
+    if (dims[i] >= 0)
+      d->set_dim_value(dims[i]);
+    else
+      d->set_dim_param(i == 0 ? "batch" : "d" + std::to_string(i));
   }
 }
 }  // namespace
@@ -45,7 +47,8 @@ ModelBuilder& ModelBuilder::initializer(const std::string& name, const Tensor& v
 }
 
 onnx::NodeProto& ModelBuilder::node(const std::string& op, const std::vector<std::string>& inputs,
-                                    const std::vector<std::string>& outputs, const std::string& name) {
+                                    const std::vector<std::string>& outputs,
+                                    const std::string& name) {
   auto* n = model_.mutable_graph()->add_node();
   n->set_op_type(op);
   n->set_name(name);
@@ -68,13 +71,16 @@ void ModelBuilder::set_float(onnx::NodeProto& n, const std::string& key, float v
   a->set_f(v);
 }
 
-void ModelBuilder::set_ints(onnx::NodeProto& n, const std::string& key, const std::vector<int64_t>& v) {
+void ModelBuilder::set_ints(onnx::NodeProto& n, const std::string& key,
+                            const std::vector<int64_t>& v) {
   auto* a = n.add_attribute();
   a->set_name(key);
   a->set_type(onnx::AttributeProto::INTS);
   for (int64_t x : v) a->add_ints(x);
 }
 
-std::string ModelBuilder::bytes() const { return model_.SerializeAsString(); }
+std::string ModelBuilder::bytes() const {
+  return model_.SerializeAsString();
+}
 
 }  // namespace softdpu::testing

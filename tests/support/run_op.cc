@@ -77,7 +77,8 @@ std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
   bool all_constant = true;
   for (int i = 0; i < num_outputs; ++i) {
     const runtime::OutputDesc& od = ctx.outputs()[i];
-    if (!od.set) throw Error(StatusCode::kInternal, "prepare did not set output " + std::to_string(i));
+    if (!od.set)
+      throw Error(StatusCode::kInternal, "prepare did not set output " + std::to_string(i));
     if (!od.constant.empty()) {
       outs.push_back(od.constant);
     } else {
@@ -87,11 +88,13 @@ std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
     out_ptrs.push_back(outs.back().data());
   }
   if (all_constant && !kernel) return outs;
-  if (!kernel) throw Error(StatusCode::kInternal, "prepare returned no kernel for run-time outputs");
+  if (!kernel)
+    throw Error(StatusCode::kInternal, "prepare returned no kernel for run-time outputs");
   std::vector<const void*> in_ptrs;
   for (const OpInput& i : inputs) in_ptrs.push_back(i.value ? i.value->data() : nullptr);
   std::vector<uint8_t> scratch(ctx.scratch_bytes() + 64);
-  void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+  void* aligned =
+      reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
   ThreadPool pool(threads);
   runtime::KernelArgs args{in_ptrs.data(), out_ptrs.data(), aligned, &pool};
   kernel->run(args);
@@ -105,9 +108,11 @@ std::vector<Isa> supported_isas() {
 }
 
 float max_abs_diff(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape() || a.dtype() != DType::kFloat32 || b.dtype() != DType::kFloat32) return INFINITY;
+  if (a.shape() != b.shape() || a.dtype() != DType::kFloat32 || b.dtype() != DType::kFloat32)
+    return INFINITY;
   float m = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(a.data_as<float>()[i] - b.data_as<float>()[i]));
+  for (int64_t i = 0; i < a.numel(); ++i)
+    m = std::max(m, std::fabs(a.data_as<float>()[i] - b.data_as<float>()[i]));
   return m;
 }
 

@@ -19,14 +19,19 @@ struct OpInput {
   bool constant = false;
 };
 
-inline OpInput in(Tensor t, bool constant = false) { return {std::move(t), constant}; }
-inline OpInput none() { return {std::nullopt, false}; }
+inline OpInput in(Tensor t, bool constant = false) {
+  return {std::move(t), constant};
+}
+inline OpInput none() {
+  return {std::nullopt, false};
+}
 
 // Builds a tensor from values.
 template <typename T>
 Tensor make_tensor(Shape shape, const std::vector<T>& values) {
   Tensor t(DTypeOf<T>::value, std::move(shape));
-  for (size_t i = 0; i < values.size() && i < static_cast<size_t>(t.numel()); ++i) t.data_as<T>()[i] = values[i];
+  for (size_t i = 0; i < values.size() && i < static_cast<size_t>(t.numel()); ++i)
+    t.data_as<T>()[i] = values[i];
   return t;
 }
 
