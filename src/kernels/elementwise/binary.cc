@@ -11,10 +11,10 @@ using namespace kernels::ew;
 
 template <class Op, class List>
 std::unique_ptr<Kernel> same_type_binary(PrepareContext& ctx, List list, const Op& op,
-                                         int64_t grain) {
+                                         int64_t grain, const Shape* b_shape = nullptr) {
   expect_same_dtype(ctx, 1, 0);
   return dispatch(list, ctx, 0,
-                  [&]<class T>(Tag<T>) { return binary_kernel<T, T, T>(ctx, op, grain); });
+                  [&]<class T>(Tag<T>) { return binary_kernel<T, T, T>(ctx, op, grain, b_shape); });
 }
 
 struct AddOp {
@@ -142,13 +142,23 @@ std::unique_ptr<Kernel> prepare_BitShift(PrepareContext& ctx) {
 std::unique_ptr<Kernel> prepare_PRelu(PrepareContext& ctx) {
   // slope broadcasts to X in one direction only: the output has X's shape.
   const Shape& x = ctx.shape(0);
-  const Shape& slope = ctx.shape(1);
-  if (runtime::broadcast_shapes(ctx, x, slope) != x) {
-    ctx.fail("slope shape " + shape_to_string(slope) +
+  Shape slope = ctx.shape(1);
+  // Older PyTorch exports give a per-channel slope as [C] against X [N, C, ...], which numpy
+  // broadcasting would align with the last axis; like ONNX Runtime, read it as [C, 1, ..., 1].
+  const bool per_channel = slope.size() == 1 && x.size() >= 3 && slope[0] == x[1] &&
+                           slope[0] != x.back() && slope[0] != 1;
+  if (per_channel) slope.resize(x.size() - 1, 1);
+  bool ok = slope.size() <= x.size();
+  for (size_t i = 0; ok && i < slope.size(); ++i) {
+    int64_t s = slope[slope.size() - 1 - i];
+    ok = s == 1 || s == x[x.size() - 1 - i];
+  }
+  if (!ok) {
+    ctx.fail("slope shape " + shape_to_string(ctx.shape(1)) +
              " is not unidirectionally broadcastable to X shape " + shape_to_string(x));
   }
   using PReluTypes = concat_t<FloatTypes, TypeList<int32_t, int64_t, uint32_t, uint64_t>>;
-  return same_type_binary(ctx, PReluTypes{}, PReluOp{}, kGrainCheap);
+  return same_type_binary(ctx, PReluTypes{}, PReluOp{}, kGrainCheap, &slope);
 }
 
 }  // namespace softdpu::runtime

@@ -156,12 +156,14 @@ void run_binary(const BroadcastPlan& plan, const TA* a, const TB* b, TO* o, cons
   });
 }
 
-// Output 0 = op(input 0, input 1) broadcast, element type TO.
+// Output 0 = op(input 0, input 1) broadcast, element type TO. `b_shape`, when given, is how
+// input 1's elements are laid out for broadcasting (same element count as its real shape).
 template <class TA, class TB, class TO, class Op>
 std::unique_ptr<runtime::Kernel> binary_kernel(runtime::PrepareContext& ctx, const Op& op,
-                                               int64_t grain) {
-  Shape out = runtime::broadcast_shapes(ctx, ctx.shape(0), ctx.shape(1));
-  BroadcastPlan plan = make_broadcast_plan(ctx, {ctx.shape(0), ctx.shape(1)}, out);
+                                               int64_t grain, const Shape* b_shape = nullptr) {
+  const Shape& b = b_shape ? *b_shape : ctx.shape(1);
+  Shape out = runtime::broadcast_shapes(ctx, ctx.shape(0), b);
+  BroadcastPlan plan = make_broadcast_plan(ctx, {ctx.shape(0), b}, out);
   ctx.set_output(0, dtype_of<TO>, out);
   return runtime::make_kernel([plan, op, grain](const runtime::KernelArgs& args) {
     run_binary(plan, static_cast<const TA*>(args.in[0]), static_cast<const TB*>(args.in[1]),

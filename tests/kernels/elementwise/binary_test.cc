@@ -177,6 +177,14 @@ TEST(ElementwiseBinary, PReluSlopeBroadcastsOneWay) {
             (std::vector<int64_t>{-12, 4}));
 }
 
+// PyTorch's old exports: slope [C] against X [N, C, L] means one slope per channel.
+TEST(ElementwiseBinary, PReluPerChannelSlopeFromOldExports) {
+  Tensor x = make_tensor<float>({1, 3, 2}, {-1.f, -2.f, -1.f, 5.f, -4.f, -8.f});
+  Tensor slope = make_tensor<float>({3}, {0.5f, 0.25f, 0.125f});
+  EXPECT_EQ(values<float>(run_op(OpType::kPRelu, {in(x), in(slope)}, {})[0]),
+            (std::vector<float>{-0.5f, -1.f, -0.25f, 5.f, -0.5f, -1.f}));
+}
+
 TEST(ElementwiseBinary, PowMixedTypes) {
   Tensor fx = ftensor({1.f, 2.f, 3.f, -2.f, 0.f});
   Tensor fy = ftensor({4.f, 0.5f, -1.f, 3.f, -1.f});
