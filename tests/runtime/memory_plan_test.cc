@@ -16,8 +16,9 @@ TEST(MemoryPlan, DisjointLifetimesShareAndLiveOnesDoNot) {
     EXPECT_EQ(p.offsets[i] % 64, 0u);
     for (size_t j = i + 1; j < r.size(); ++j) {
       bool live_together = r[i].first_step <= r[j].last_step && r[j].first_step <= r[i].last_step;
-      if (live_together)
+      if (live_together) {
         EXPECT_FALSE(overlap(p.offsets[i], r[i].bytes, p.offsets[j], r[j].bytes)) << i << "," << j;
+      }
     }
   }
   // The two 1000-byte buffers never live together: they share space, so the arena is smaller

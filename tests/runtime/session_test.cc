@@ -153,6 +153,32 @@ TEST(Session, ConstantSubgraphsFoldAway) {
   EXPECT_EQ(s->outputs()[0].shape, (Shape{2, 6}));
 }
 
+TEST(Session, IdentityAndDropoutDisappearButGraphOutputsKeepTheirNames) {
+  ModelBuilder m;
+  m.input("x", DType::kFloat32, {1, 4}).output("y", DType::kFloat32, {1, 4});
+  m.node("Identity", {"x"}, {"a"});
+  m.node("Relu", {"a"}, {"b"});
+  m.node("Dropout", {"b"}, {"c"});
+  m.node("Neg", {"c"}, {"d"});
+  m.node("Identity", {"d"}, {"y"});
+  Status st;
+  auto s = load_bytes(m.bytes(), &st);
+  ASSERT_TRUE(st) << st.to_string();
+  ASSERT_TRUE(st = s->plan({})) << st.to_string();
+  EXPECT_EQ(s->stats().op_counts.count("Dropout"), 0u);
+  // The first Identity goes; the last one produces the graph output 'y' and stays.
+  EXPECT_EQ(s->stats().op_counts.at("Identity"), 1);
+  EXPECT_EQ(s->outputs()[0].name, "y");
+  Tensor x = testing::make_tensor<float>({1, 4}, {-1.f, 2.f, -3.f, 4.f});
+  std::map<std::string, Tensor> out;
+  ASSERT_TRUE(st = s->run({{"x", x}}, &out)) << st.to_string();
+  const float* y = out.at("y").data_as<float>();
+  EXPECT_EQ(y[0], 0.f);
+  EXPECT_EQ(y[1], -2.f);
+  EXPECT_EQ(y[2], 0.f);
+  EXPECT_EQ(y[3], -4.f);
+}
+
 // --- bad input
 
 TEST(SessionErrors, TruncatedModel) {

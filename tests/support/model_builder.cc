@@ -11,10 +11,16 @@ void set_type(onnx::ValueInfoProto* vi, const std::string& name, DType t, const 
   auto* shape = tt->mutable_shape();
   for (size_t i = 0; i < dims.size(); ++i) {
     auto* d = shape->add_dim();
-    if (dims[i] >= 0)
+    if (dims[i] >= 0) {
       d->set_dim_value(dims[i]);
-    else
-      d->set_dim_param(i == 0 ? "batch" : "d" + std::to_string(i));
+    } else if (i == 0) {
+      d->set_dim_param("batch");
+    } else {
+      // Appended, not "d" + std::string: GCC 12 at -O3 warns a false -Wrestrict on the latter.
+      std::string name = "d";
+      name.append(std::to_string(i));
+      d->set_dim_param(name);
+    }
   }
 }
 }  // namespace
