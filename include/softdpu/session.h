@@ -34,6 +34,14 @@ struct PlanOptions {
   std::map<std::string, Tensor> frozen_inputs;
   // Graph passes (fusion, BatchNorm folding, ...). Off only for debugging and tests.
   bool optimize = true;
+  // Weight precision (docs/precision.md). Names are formats/format.h's ("fp32", "mxint8", ...).
+  // Eligible layers: Gemm and MatMul whose weight input is a constant 2-D float32 matrix, and
+  // LSTM/GRU/RNN (W and R).
+  std::string precision = "fp32";                      // every eligible layer
+  std::map<std::string, std::string> layer_precision;  // node name -> format (overrides)
+  // Node names, or "first" / "last" (the first / last eligible layer in topological order),
+  // kept at fp32 whatever precision says (layer_precision still wins for a named node).
+  std::vector<std::string> keep_fp32;
 };
 
 struct PlanStats {
@@ -42,6 +50,10 @@ struct PlanStats {
   int64_t parameter_count = 0;
   int kernel_count = 0;                  // nodes left after folding and fusion
   std::map<std::string, int> op_counts;  // per op type in the planned program
+  // weight_bytes split by storage format: narrow layers count their packed bytes, every other
+  // constant is counted under "fp32" (its plain size, whatever its type).
+  std::map<std::string, size_t> weight_bytes_by_format;
+  std::map<std::string, std::string> layer_formats;  // eligible node -> format it runs in
 };
 
 class Session {

@@ -13,6 +13,7 @@
 namespace softdpu::cli {
 namespace {
 struct BenchArgs {
+  PrecisionArgs precision;
   std::string model;
   int64_t batch = 1;
   int threads = 1;
@@ -34,6 +35,7 @@ int run_bench(const BenchArgs& a) {
   Status st = Session::load(a.model, &s);
   if (!st) return report(st);
   PlanOptions opt;
+  apply_precision(a.precision, &opt);
   opt.batch = a.batch;
   opt.threads = a.threads;
   for (const auto& [name, t] : given) opt.input_shapes[name] = t.shape();
@@ -88,14 +90,17 @@ int run_bench(const BenchArgs& a) {
       {"throughput_per_s", total_s > 0 ? a.iterations * a.batch / total_s : 0},
       {"peak_rss_bytes", static_cast<int64_t>(ru.ru_maxrss) * 1024},
       {"weight_bytes", ps.weight_bytes},
+      {"weight_bytes_by_format", ps.weight_bytes_by_format},
+      {"precision", a.precision.precision},
       {"arena_bytes", ps.arena_bytes},
   };
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s  batch %lld  threads %d  %d iterations\n", a.model.c_str(),
-              static_cast<long long>(a.batch), a.threads, a.iterations);
+  std::printf("%s  batch %lld  threads %d  precision %s  %d iterations\n", a.model.c_str(),
+              static_cast<long long>(a.batch), a.threads, a.precision.precision.c_str(),
+              a.iterations);
   std::printf("latency us   p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n",
               j["p50_us"].get<double>(), j["p90_us"].get<double>(), j["p99_us"].get<double>(),
               j["max_us"].get<double>(), mean);
@@ -116,6 +121,7 @@ void register_bench(CLI::App& app, CommandFn* run) {
   cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (random data otherwise)");
   cmd->add_flag("--json", args->json, "print JSON");
+  add_precision_flags(cmd, &args->precision);
   cmd->callback([args, run] { *run = [args] { return run_bench(*args); }; });
 }
 

@@ -8,6 +8,7 @@
 namespace softdpu::cli {
 namespace {
 struct InfoArgs {
+  PrecisionArgs precision;
   std::string model;
   bool json = false;
   int64_t batch = 1;
@@ -23,6 +24,7 @@ int run_info(const InfoArgs& a) {
   if (!st) return report(st);
   std::vector<ValueInfo> model_inputs = s->inputs();
   PlanOptions opt;
+  apply_precision(a.precision, &opt);
   opt.batch = a.batch;
   st = s->plan(opt);
   if (!st) return report(st);
@@ -39,7 +41,8 @@ int run_info(const InfoArgs& a) {
   j["kernels"] = ps.kernel_count;
   j["parameters"] = ps.parameter_count;
   j["weight_bytes"] = ps.weight_bytes;
-  j["weight_bytes_by_format"] = {{"fp32", ps.weight_bytes}};
+  j["weight_bytes_by_format"] = ps.weight_bytes_by_format;
+  j["layer_formats"] = ps.layer_formats;
   j["arena_bytes"] = ps.arena_bytes;
   j["batch"] = a.batch;
   if (a.json) {
@@ -58,7 +61,15 @@ int run_info(const InfoArgs& a) {
   std::cout << "\nplanned      " << ps.kernel_count << " kernels: ";
   for (const auto& [op, n] : ps.op_counts) std::cout << op << " x" << n << "  ";
   std::cout << "\nparameters   " << ps.parameter_count << "\n";
-  std::cout << "weights      " << ps.weight_bytes << " bytes (fp32 " << ps.weight_bytes << ")\n";
+  std::cout << "weights      " << ps.weight_bytes << " bytes (";
+  const char* sep = "";
+  for (const auto& [format, bytes] : ps.weight_bytes_by_format) {
+    std::cout << sep << format << " " << bytes;
+    sep = ", ";
+  }
+  std::cout << ")\n";
+  for (const auto& [node, format] : ps.layer_formats)
+    std::cout << "layer        " << node << " " << format << "\n";
   std::cout << "arena        " << ps.arena_bytes << " bytes at batch " << a.batch << "\n";
   return 0;
 }
@@ -71,6 +82,7 @@ void register_info(CLI::App& app, CommandFn* run) {
   cmd->add_option("model", args->model, "model.onnx")->required();
   cmd->add_option("--batch", args->batch, "batch size to plan for")->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "print JSON");
+  add_precision_flags(cmd, &args->precision);
   cmd->callback([args, run] { *run = [args] { return run_info(*args); }; });
 }
 

@@ -9,6 +9,7 @@
 namespace softdpu::cli {
 namespace {
 struct RunArgs {
+  PrecisionArgs precision;
   std::string model;
   std::vector<std::string> inputs;
   std::string output_dir = ".";
@@ -21,6 +22,7 @@ int run_run(const RunArgs& a) {
   Status st = Session::load(a.model, &s);
   if (!st) return report(st);
   PlanOptions opt;
+  apply_precision(a.precision, &opt);
   opt.threads = a.threads;
   for (const ValueInfo& vi : s->inputs()) {
     auto it = inputs.find(vi.name);
@@ -68,6 +70,7 @@ void register_run(CLI::App& app, CommandFn* run) {
   cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (repeat for each input)");
   cmd->add_option("--output-dir,-o", args->output_dir, "directory for <output name>.npy");
   cmd->add_option("--threads", args->threads, "intra-op threads")->check(CLI::PositiveNumber);
+  add_precision_flags(cmd, &args->precision);
   cmd->callback([args, run] { *run = [args] { return run_run(*args); }; });
 }
 

@@ -1,9 +1,11 @@
 #include "cli/common.h"
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <random>
 
 #include "core/npy.h"
+#include "formats/format.h"
 
 namespace softdpu::cli {
 
@@ -47,6 +49,34 @@ std::map<std::string, Tensor> read_named_inputs(const std::vector<std::string>& 
     out[name] = read_npy(spec.substr(eq + 1));
   }
   return out;
+}
+
+void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
+  cmd->add_option("--precision", args->precision,
+                  "weight format of every Gemm/MatMul/LSTM/GRU/RNN weight layer: " +
+                      formats::format_name_list());
+  cmd->add_option("--layer-precision", args->layer_precision,
+                  "NODE=FORMAT for one layer (repeat for more; overrides --precision)");
+  cmd->add_option("--keep-fp32", args->keep_fp32,
+                  "layers kept at fp32: node names, 'first', 'last' (comma list)")
+      ->delimiter(',');
+}
+
+void apply_precision(const PrecisionArgs& args, PlanOptions* opt) {
+  opt->precision = args.precision;
+  for (const std::string& spec : args.layer_precision) {
+    const auto eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      throw Error(StatusCode::kInvalidArgument,
+                  "--layer-precision '" + spec + "' should be NODE=FORMAT");
+    }
+    const std::string node = spec.substr(0, eq);
+    if (!opt->layer_precision.emplace(node, spec.substr(eq + 1)).second) {
+      throw Error(StatusCode::kInvalidArgument,
+                  "--layer-precision names node '" + node + "' twice");
+    }
+  }
+  opt->keep_fp32 = args.keep_fp32;
 }
 
 Tensor random_input(const ValueInfo& info, uint32_t seed) {

@@ -8,7 +8,25 @@
 
 #include "softdpu/session.h"
 
+namespace CLI {
+class App;
+}
+
 namespace softdpu::cli {
+
+// The precision flags run, bench and info share (docs/precision.md).
+struct PrecisionArgs {
+  std::string precision = "fp32";
+  std::vector<std::string> layer_precision;  // NODE=FORMAT
+  std::vector<std::string> keep_fp32;        // node names or first/last (comma lists allowed)
+};
+
+// Adds --precision, --layer-precision NODE=F (repeatable) and --keep-fp32 a,b to cmd.
+void add_precision_flags(CLI::App* cmd, PrecisionArgs* args);
+
+// Copies the flags into opt. Throws Error(kInvalidArgument) for a malformed NODE=F or a node
+// given twice; format and node names are checked by Session::plan.
+void apply_precision(const PrecisionArgs& args, PlanOptions* opt);
 
 // Exit codes: 0 ok, 1 the work failed (model or runtime), 2 the user's input is wrong.
 int exit_code_for(const Status& st);

@@ -7,6 +7,7 @@
 #include "passes/passes.h"
 #include "runtime/infer_and_fold.h"
 #include "runtime/memory_plan.h"
+#include "runtime/precision.h"
 
 namespace softdpu::runtime {
 namespace {
@@ -95,6 +96,7 @@ ValueInfo info_of(const ir::Value& v) {
 std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions& opt) {
   if (opt.batch < 0) bad_arg("batch must not be negative, got " + std::to_string(opt.batch));
   if (opt.threads < 1) bad_arg("threads must be at least 1, got " + std::to_string(opt.threads));
+  validate_precision_options(model, opt);
   auto prog = std::make_unique<Program>();
   prog->graph = model;
   ir::Graph& g = prog->graph;
@@ -102,6 +104,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   infer_and_fold(g);
   if (opt.optimize) passes::optimize(g);
   ir::remove_dead_nodes(g);
+  assign_weight_formats(g, opt);
 
   // Strings are plan-time values only (StringNormalizer on constants).
   for (int v : g.inputs) {
@@ -240,11 +243,29 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   std::vector<bool> counted(nv, false);
   for (const ir::Node& node : g.nodes) {
     st.op_counts[ir::op_name(node.op)]++;
-    for (int v : node.inputs) {
+    // A narrow layer's kernel streams its packed weights, not the fp32 constants.
+    const std::vector<int> wins = weight_inputs(g, node);
+    formats::WeightFormat wf;
+    if (!wins.empty()) {
+      wf = node_weight_format(node);
+      st.layer_formats[node.name] = wf.name;
+    }
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const int v = node.inputs[i];
       if (v < 0 || counted[v] || !g.values[v].constant) continue;
       counted[v] = true;
       const Tensor& t = *g.values[v].constant;
-      st.weight_bytes += t.nbytes();
+      size_t bytes = t.nbytes();
+      std::string format = "fp32";
+      const bool is_weight = std::find(wins.begin(), wins.end(), int(i)) != wins.end();
+      if (is_weight && wf.id != formats::FormatId::kFp32) {
+        int64_t n = 0, k = 0;
+        weight_rows_cols(node, static_cast<int>(i), t.shape(), &n, &k);
+        bytes = packed_weight_bytes(wf, n, k);
+        format = wf.name;
+      }
+      st.weight_bytes += bytes;
+      st.weight_bytes_by_format[format] += bytes;
       if (dtype_is_float(t.dtype())) st.parameter_count += t.numel();
     }
   }

@@ -59,24 +59,62 @@ TEST(NoAllocation, RunAllocatesNothing) {
   m.node("Reshape", {"p", "shape"}, {"f"});
   m.node("MatMul", {"f", "w2"}, {"mm"});
   m.node("Softmax", {"mm"}, {"y"});
-  for (int threads : {1, 2}) {
-    std::unique_ptr<Session> s;
-    Status st = Session::load_from_bytes(m.bytes(), ".", &s);
-    ASSERT_TRUE(st) << st.to_string();
-    PlanOptions opt;
-    opt.threads = threads;
-    ASSERT_TRUE(st = s->plan(opt)) << st.to_string();
-    Tensor x = testing::random_tensor({1, 1, 6, 6});
-    Tensor y(DType::kFloat32, {1, 5});
-    std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
-    std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
-    ASSERT_TRUE(s->run(in, out));  // warm-up
-    g_allocations = 0;
-    g_armed = true;
-    for (int i = 0; i < 10; ++i) st = s->run(in, out);
-    g_armed = false;
-    ASSERT_TRUE(st) << st.to_string();
-    EXPECT_EQ(g_allocations.load(), 0) << "threads=" << threads;
+  // Narrow weights (docs/precision.md) run through qgemm, whose scratch is planned too.
+  for (int threads : {1, 2})
+    for (const char* precision : {"fp32", "mxint8", "mxfp4_e2m1"}) {
+      std::unique_ptr<Session> s;
+      Status st = Session::load_from_bytes(m.bytes(), ".", &s);
+      ASSERT_TRUE(st) << st.to_string();
+      PlanOptions opt;
+      opt.threads = threads;
+      opt.precision = precision;
+      ASSERT_TRUE(st = s->plan(opt)) << st.to_string();
+      Tensor x = testing::random_tensor({1, 1, 6, 6});
+      Tensor y(DType::kFloat32, {1, 5});
+      std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
+      std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
+      ASSERT_TRUE(s->run(in, out));  // warm-up
+      g_allocations = 0;
+      g_armed = true;
+      for (int i = 0; i < 10; ++i) st = s->run(in, out);
+      g_armed = false;
+      ASSERT_TRUE(st) << st.to_string();
+      EXPECT_EQ(g_allocations.load(), 0) << "threads=" << threads << " precision=" << precision;
+      EXPECT_EQ(s->stats().layer_formats.size(), 1u);
+    }
+}
+
+// LSTM / GRU gate matrices in narrow formats: the qgemm buffer is part of the op's scratch.
+TEST(NoAllocation, NarrowRnnRunAllocatesNothing) {
+  for (const char* op : {"LSTM", "GRU"}) {
+    const int64_t gates = op[0] == 'L' ? 4 : 3, hidden = 20;
+    testing::ModelBuilder m;
+    m.input("x", DType::kFloat32, {3, 1, 12}).output("y", DType::kFloat32, {3, 1, 1, hidden});
+    m.initializer("w", testing::random_tensor({1, gates * hidden, 12}));
+    m.initializer("r", testing::random_tensor({1, gates * hidden, hidden}));
+    auto& n = m.node(op, {"x", "w", "r"}, {"y"});
+    testing::ModelBuilder::set_int(n, "hidden_size", hidden);
+    for (int threads : {1, 2}) {
+      std::unique_ptr<Session> s;
+      Status st = Session::load_from_bytes(m.bytes(), ".", &s);
+      ASSERT_TRUE(st) << st.to_string();
+      PlanOptions opt;
+      opt.threads = threads;
+      opt.precision = "mxint8";
+      ASSERT_TRUE(st = s->plan(opt)) << st.to_string();
+      ASSERT_EQ(s->stats().layer_formats.begin()->second, "mxint8");
+      Tensor x = testing::random_tensor({3, 1, 12});
+      Tensor y(DType::kFloat32, {3, 1, 1, hidden});
+      std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
+      std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
+      ASSERT_TRUE(s->run(in, out));  // warm-up
+      g_allocations = 0;
+      g_armed = true;
+      for (int i = 0; i < 10; ++i) st = s->run(in, out);
+      g_armed = false;
+      ASSERT_TRUE(st) << st.to_string();
+      EXPECT_EQ(g_allocations.load(), 0) << op << " threads=" << threads;
+    }
   }
 }
 

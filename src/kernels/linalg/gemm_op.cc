@@ -1,10 +1,14 @@
 // ONNX Gemm: Y = act(alpha * A' * B' + beta * C), A' = transA ? A^T : A, B' likewise, C
 // unidirectionally broadcast to [M, N]. A constant B (the usual weight matrix) is packed once
-// here with alpha folded in; a run-time B is packed into scratch on every run.
+// here with alpha folded in; a run-time B is packed into scratch on every run. A constant B
+// the planner marked narrow (docs/precision.md) is packed as a formats::PackedMatrix instead and
+// the product runs through kernels::qgemm with the same epilogue.
 #include <memory>
 
 #include "kernels/activation.h"
 #include "kernels/linalg/gemm.h"
+#include "kernels/linalg/narrow_weight.h"
+#include "kernels/quant/qgemm.h"
 #include "runtime/kernel.h"
 
 namespace softdpu::runtime {
@@ -73,7 +77,12 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
   const int64_t a_cs = trans_a ? m : 1;
 
   std::shared_ptr<PackedB> packed;
-  if (ctx.is_constant(1)) {
+  std::shared_ptr<formats::PackedMatrix> narrow;
+  const formats::WeightFormat wf = kernels::node_weight_format(ctx);
+  if (ctx.is_constant(1) && wf.id != formats::FormatId::kFp32) {
+    narrow =
+        kernels::pack_weight(ctx.constant_as<float>(1), k, n, trans_b ? k : n, trans_b, alpha, wf);
+  } else if (ctx.is_constant(1)) {
     packed = std::make_shared<PackedB>(
         PackedB::pack(ctx.constant_as<float>(1), k, n, trans_b ? k : n, trans_b, alpha));
   }
@@ -85,24 +94,22 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
     bias = std::make_shared<std::vector<float>>(len);
     for (int64_t i = 0; i < len; ++i) (*bias)[i] = beta * c[shape_numel(sc) == 1 ? 0 : i];
   }
-  // Scratch: [packed B when run-time][bias vector when run-time C folds into one].
-  const int64_t b_floats = packed ? 0 : round16(kernels::packed_b_floats(k, n));
+  // Scratch: [qgemm's buffer][A^T for qgemm when transA][packed B when run-time][bias vector
+  // when run-time C folds into one]. qgemm reads A row-major, so a transposed A is copied.
+  const size_t q_bytes =
+      narrow ? kernels::round64(kernels::qgemm_scratch_bytes(m, *narrow, {})) : 0;
+  const size_t at_bytes = narrow && trans_a ? kernels::round64(m * k * sizeof(float)) : 0;
+  const int64_t b_floats = packed || narrow ? 0 : round16(kernels::packed_b_floats(k, n));
   const int64_t bias_len = cmode == CMode::kColumn ? n : (cmode == CMode::kRow ? m : 0);
   const int64_t bias_floats = bias ? 0 : round16(bias_len);
-  ctx.request_scratch(static_cast<size_t>(b_floats + bias_floats) * sizeof(float));
+  ctx.request_scratch(q_bytes + at_bytes +
+                      static_cast<size_t>(b_floats + bias_floats) * sizeof(float));
 
   return make_kernel([=](const KernelArgs& args) {
     const float* a = static_cast<const float*>(args.in[0]);
     float* y = static_cast<float*>(args.out[0]);
-    float* scratch = static_cast<float*>(args.scratch);
-    kernels::PackedBView bv;
-    if (packed) {
-      bv = packed->view();
-    } else {
-      kernels::pack_b(static_cast<const float*>(args.in[1]), k, n, trans_b ? k : n, trans_b, alpha,
-                      scratch);
-      bv = {scratch, k, n};
-    }
+    uint8_t* base = static_cast<uint8_t*>(args.scratch);
+    float* scratch = reinterpret_cast<float*>(base + q_bytes + at_bytes);
     GemmEpilogue ep;
     ep.activation = act;
     const float* c = cmode == CMode::kNone ? nullptr : static_cast<const float*>(args.in[2]);
@@ -119,6 +126,24 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
       // C is a full [M, N] matrix here (every broadcast form folds into a bias above).
       for (int64_t i = 0; i < m * n; ++i) y[i] = beta * c[i];
       ep.accumulate = true;
+    }
+    if (narrow) {
+      if (trans_a) {
+        float* at = reinterpret_cast<float*>(base + q_bytes);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < k; ++j) at[i * k + j] = a[i * a_rs + j * a_cs];
+        a = at;
+      }
+      kernels::qgemm(m, a, k, *narrow, y, n, ep, args.pool, {}, base);
+      return;
+    }
+    kernels::PackedBView bv;
+    if (packed) {
+      bv = packed->view();
+    } else {
+      kernels::pack_b(static_cast<const float*>(args.in[1]), k, n, trans_b ? k : n, trans_b, alpha,
+                      scratch);
+      bv = {scratch, k, n};
     }
     kernels::gemm_packed(m, a, a_rs, a_cs, bv, y, n, ep, args.pool);
   });

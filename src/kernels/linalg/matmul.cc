@@ -5,12 +5,16 @@
 //  - a constant A with a narrow run-time B (MatMul(W, x)): Y^T = B^T A^T with A^T packed, so the
 //    weights still stream once through the matrix-vector path;
 //  - otherwise one product per broadcast batch entry.
+// A constant 2-D B the planner marked narrow (docs/precision.md) takes the first plan with a
+// formats::PackedMatrix and kernels::qgemm instead of PackedB.
 #include <memory>
 #include <vector>
 
 #include "kernels/activation.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/linalg/matmul_shape.h"
+#include "kernels/linalg/narrow_weight.h"
+#include "kernels/quant/qgemm.h"
 #include "runtime/kernel.h"
 
 namespace softdpu::runtime {
@@ -59,6 +63,15 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) y[i * n + j] = yt[j * m + i];
         }
+      });
+    }
+    const formats::WeightFormat wf = kernels::node_weight_format(ctx);
+    if (b_const && wf.id != formats::FormatId::kFp32) {
+      auto narrow = kernels::pack_weight(ctx.constant_as<float>(1), k, n, n, false, 1.f, wf);
+      ctx.request_scratch(kernels::qgemm_scratch_bytes(rows, *narrow, {}));
+      return make_kernel([=](const KernelArgs& args) {
+        kernels::qgemm(rows, static_cast<const float*>(args.in[0]), k, *narrow,
+                       static_cast<float*>(args.out[0]), n, ep, args.pool, {}, args.scratch);
       });
     }
     std::shared_ptr<PackedB> packed;

@@ -20,11 +20,11 @@ class GruKernel final : public Kernel {
  public:
   RnnConfig cfg;
   bool lbr = false;
-  PackedB w;
-  std::vector<PackedB> r_main;  // per direction: [z r] rows (lbr=0) or all rows (lbr=1)
-  std::vector<PackedB> r_h;     // per direction, lbr=0 only: the h rows
-  std::vector<float> bias;      // folded input-projection bias (plan-time B)
-  std::vector<float> rbh;       // lbr=1 with plan-time B: [dirs, H]
+  GateMatrix w;
+  std::vector<GateMatrix> r_main;  // per direction: [z r] rows (lbr=0) or all rows (lbr=1)
+  std::vector<GateMatrix> r_h;     // per direction, lbr=0 only: the h rows
+  std::vector<float> bias;         // folded input-projection bias (plan-time B)
+  std::vector<float> rbh;          // lbr=1 with plan-time B: [dirs, H]
   GruParams params[2];
   const GateKernels* gates = nullptr;
   FrameScratch fs;
@@ -42,6 +42,7 @@ class GruKernel final : public Kernel {
     float* rbuf = scratch_at<float>(args.scratch, rbuf_at);
     float* rph = scratch_at<float>(args.scratch, rph_at);
     float* rh = scratch_at<float>(args.scratch, rh_at);
+    uint8_t* product_scratch = static_cast<uint8_t*>(args.scratch) + fs.product;
     const int64_t rbuf_ld = lbr ? gh : 2 * hs;
     const int64_t xp_ld = cfg.dirs * gh;
 
@@ -69,7 +70,8 @@ class GruKernel final : public Kernel {
         return row;
       };
       for (int64_t s = 0; s < f.max_len; ++s) {
-        gemm_packed(cfg.batch, hd, ld, r_main[d], rbuf, rbuf_ld, GemmEpilogue{}, args.pool);
+        r_main[d].product(cfg.batch, hd, ld, rbuf, rbuf_ld, GemmEpilogue{}, args.pool,
+                          product_scratch);
         if (lbr) {
           for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
             for (int64_t b = 0; b < cfg.batch; ++b) {
@@ -91,7 +93,7 @@ class GruKernel final : public Kernel {
             }
           }
         });
-        gemm_packed(cfg.batch, rh, hs, r_h[d], rph, hs, GemmEpilogue{}, args.pool);
+        r_h[d].product(cfg.batch, rh, hs, rph, hs, GemmEpilogue{}, args.pool, product_scratch);
         for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
           for (int64_t b = 0; b < cfg.batch; ++b) {
             const GruRow row = row_for(b, s);
@@ -144,6 +146,10 @@ std::unique_ptr<Kernel> prepare_GRU(PrepareContext& ctx) {
 
   ScratchPlan plan;
   k->fs = plan_frame_scratch(cfg, runtime_bias, plan);
+  std::vector<const GateMatrix*> rs;
+  for (const GateMatrix& r : k->r_main) rs.push_back(&r);
+  for (const GateMatrix& r : k->r_h) rs.push_back(&r);
+  add_product_scratch(cfg, k->w, rs, k->fs, plan);
   const size_t row_bytes = static_cast<size_t>(cfg.batch * hs) * sizeof(float);
   k->rbuf_at = plan.add(static_cast<size_t>(cfg.batch * (k->lbr ? 3 : 2) * hs) * sizeof(float));
   if (!k->lbr) {

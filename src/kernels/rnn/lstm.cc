@@ -13,10 +13,10 @@ using namespace softdpu::kernels::rnn;
 class LstmKernel final : public Kernel {
  public:
   RnnConfig cfg;
-  PackedB w;
-  std::vector<PackedB> r;   // per direction, [H, 4H] for H_{t-1}·Rᵀ
-  std::vector<float> bias;  // folded Wb + Rb when B is a plan-time constant
-  std::vector<float> peep;  // P when it is a plan-time constant
+  GateMatrix w;
+  std::vector<GateMatrix> r;  // per direction, [H, 4H] for H_{t-1}·Rᵀ
+  std::vector<float> bias;    // folded Wb + Rb when B is a plan-time constant
+  std::vector<float> peep;    // P when it is a plan-time constant
   LstmParams params[2];
   const GateKernels* gates = nullptr;
   FrameScratch fs;
@@ -34,6 +34,7 @@ class LstmKernel final : public Kernel {
     init_state(cfg, cfg.in(args, kInInitialC, cfg.has_initial_c), c);
     const float* p = peep.empty() ? cfg.in(args, kInP, cfg.has_peep) : peep.data();
     float* rbuf = scratch_at<float>(args.scratch, rbuf_at);
+    uint8_t* product_scratch = static_cast<uint8_t*>(args.scratch) + fs.product;
 
     const int64_t hs = cfg.hidden, gh = cfg.gh(), ld = cfg.state_ld();
     const int64_t xp_ld = cfg.dirs * gh;
@@ -46,7 +47,7 @@ class LstmKernel final : public Kernel {
       for (int64_t s = 0; s < f.max_len; ++s) {
         // All batch rows go through the product; rows whose sequence has ended are skipped by
         // the epilogue, so their state stays at their last valid step.
-        gemm_packed(cfg.batch, hd, ld, r[d], rbuf, gh, GemmEpilogue{}, args.pool);
+        r[d].product(cfg.batch, hd, ld, rbuf, gh, GemmEpilogue{}, args.pool, product_scratch);
         for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
           for (int64_t b = 0; b < cfg.batch; ++b) {
             const int64_t len = f.lens[b];
@@ -98,6 +99,9 @@ std::unique_ptr<Kernel> prepare_LSTM(PrepareContext& ctx) {
 
   ScratchPlan plan;
   k->fs = plan_frame_scratch(cfg, runtime_bias, plan);
+  std::vector<const GateMatrix*> rs;
+  for (const GateMatrix& r : k->r) rs.push_back(&r);
+  add_product_scratch(cfg, k->w, rs, k->fs, plan);
   const size_t state_bytes = static_cast<size_t>(cfg.dirs * cfg.batch * cfg.hidden) * sizeof(float);
   k->rbuf_at = plan.add(static_cast<size_t>(cfg.batch * cfg.gh()) * sizeof(float));
   k->h_at = plan.add(state_bytes);

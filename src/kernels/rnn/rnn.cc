@@ -13,8 +13,8 @@ using namespace softdpu::kernels::rnn;
 class RnnKernel final : public Kernel {
  public:
   RnnConfig cfg;
-  PackedB w;
-  std::vector<PackedB> r;
+  GateMatrix w;
+  std::vector<GateMatrix> r;
   std::vector<float> bias;
   RnnParams params[2];
   const GateKernels* gates = nullptr;
@@ -28,13 +28,14 @@ class RnnKernel final : public Kernel {
     float* h = yh ? yh : scratch_at<float>(args.scratch, h_at);
     init_state(cfg, cfg.in(args, kInInitialH, cfg.has_initial_h), h);
     float* rbuf = scratch_at<float>(args.scratch, rbuf_at);
+    uint8_t* product_scratch = static_cast<uint8_t*>(args.scratch) + fs.product;
     const int64_t hs = cfg.hidden, ld = cfg.state_ld(), xp_ld = cfg.dirs * hs;
     for (int64_t d = 0; d < cfg.dirs; ++d) {
       float* hd = h + cfg.state_offset(d, 0);
       const float* xp = f.xproj + d * hs;
       const bool rev = cfg.reverse(d);
       for (int64_t s = 0; s < f.max_len; ++s) {
-        gemm_packed(cfg.batch, hd, ld, r[d], rbuf, hs, GemmEpilogue{}, args.pool);
+        r[d].product(cfg.batch, hd, ld, rbuf, hs, GemmEpilogue{}, args.pool, product_scratch);
         for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
           for (int64_t b = 0; b < cfg.batch; ++b) {
             const int64_t len = f.lens[b];
@@ -69,6 +70,9 @@ std::unique_ptr<Kernel> prepare_RNN(PrepareContext& ctx) {
 
   ScratchPlan plan;
   k->fs = plan_frame_scratch(cfg, runtime_bias, plan);
+  std::vector<const GateMatrix*> rs;
+  for (const GateMatrix& r : k->r) rs.push_back(&r);
+  add_product_scratch(cfg, k->w, rs, k->fs, plan);
   k->rbuf_at = plan.add(static_cast<size_t>(cfg.batch * cfg.hidden) * sizeof(float));
   k->h_at = plan.add(static_cast<size_t>(cfg.dirs * cfg.batch * cfg.hidden) * sizeof(float));
   ctx.request_scratch(plan.total());

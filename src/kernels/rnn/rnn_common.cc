@@ -4,6 +4,9 @@
 #include <cctype>
 #include <cstring>
 
+#include "kernels/linalg/narrow_weight.h"
+#include "kernels/quant/qgemm.h"
+
 namespace softdpu::kernels::rnn {
 namespace {
 
@@ -223,15 +226,51 @@ RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info) {
   return cfg;
 }
 
-PackedB pack_input_weights(const runtime::PrepareContext& ctx, const RnnConfig& cfg) {
-  const float* w = ctx.constant_as<float>(kInW);
-  return PackedB::pack(w, cfg.input, cfg.dirs * cfg.gh(), cfg.input, /*transposed=*/true);
+size_t GateMatrix::scratch_bytes(int64_t m) const {
+  return narrow ? qgemm_scratch_bytes(m, *narrow, {}) : 0;
 }
 
-PackedB pack_recurrent(const runtime::PrepareContext& ctx, const RnnConfig& cfg, int64_t d,
-                       int64_t row0, int64_t rows) {
+void GateMatrix::product(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                         const GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
+  if (narrow)
+    qgemm(m, x, ldx, *narrow, y, ldy, ep, pool, {}, scratch);
+  else
+    gemm_packed(m, x, ldx, fp32, y, ldy, ep, pool);
+}
+
+namespace {
+
+// W and R rows are already output-major (N x K), as both PackedB (transposed) and
+// PackedMatrix want them.
+GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_ptr, int64_t n,
+                          int64_t k) {
+  GateMatrix g;
+  const formats::WeightFormat f = node_weight_format(ctx);
+  if (f.id != formats::FormatId::kFp32)
+    g.narrow = pack_weight(rows_ptr, k, n, k, /*transposed=*/true, 1.f, f);
+  else
+    g.fp32 = PackedB::pack(rows_ptr, k, n, k, /*transposed=*/true);
+  return g;
+}
+
+}  // namespace
+
+GateMatrix pack_input_weights(const runtime::PrepareContext& ctx, const RnnConfig& cfg) {
+  return pack_gate_rows(ctx, ctx.constant_as<float>(kInW), cfg.dirs * cfg.gh(), cfg.input);
+}
+
+GateMatrix pack_recurrent(const runtime::PrepareContext& ctx, const RnnConfig& cfg, int64_t d,
+                          int64_t row0, int64_t rows) {
   const float* r = ctx.constant_as<float>(kInR) + (d * cfg.gh() + row0) * cfg.hidden;
-  return PackedB::pack(r, cfg.hidden, rows, cfg.hidden, /*transposed=*/true);
+  return pack_gate_rows(ctx, r, rows, cfg.hidden);
+}
+
+void add_product_scratch(const RnnConfig& cfg, const GateMatrix& w,
+                         const std::vector<const GateMatrix*>& rs, FrameScratch& fs,
+                         ScratchPlan& plan) {
+  size_t bytes = w.scratch_bytes(cfg.seq * cfg.batch);
+  for (const GateMatrix* r : rs) bytes = std::max(bytes, r->scratch_bytes(cfg.batch));
+  fs.product = plan.add(bytes);
 }
 
 void fold_bias(const RnnConfig& cfg, const float* b, int64_t skip0, int64_t skip1, float* out) {
@@ -259,7 +298,7 @@ FrameScratch plan_frame_scratch(const RnnConfig& cfg, bool runtime_bias, Scratch
 }
 
 RunFrame begin_run(const RnnConfig& cfg, const FrameScratch& fs, const runtime::KernelArgs& args,
-                   const PackedB& w, const float* bias, int64_t skip0, int64_t skip1) {
+                   const GateMatrix& w, const float* bias, int64_t skip0, int64_t skip1) {
   RunFrame f;
   int64_t* lens = scratch_at<int64_t>(args.scratch, fs.lens);
   const void* sl = cfg.has_seq_lens ? args.in[kInSeqLens] : nullptr;
@@ -284,8 +323,8 @@ RunFrame begin_run(const RnnConfig& cfg, const FrameScratch& fs, const runtime::
   if (m > 0) {
     GemmEpilogue ep;
     ep.bias = bias;
-    gemm_packed(m, static_cast<const float*>(args.in[kInX]), cfg.input, w, xproj,
-                cfg.dirs * cfg.gh(), ep, args.pool);
+    w.product(m, static_cast<const float*>(args.in[kInX]), cfg.input, xproj, cfg.dirs * cfg.gh(),
+              ep, args.pool, static_cast<uint8_t*>(args.scratch) + fs.product);
   }
   f.xproj = xproj;
   return f;

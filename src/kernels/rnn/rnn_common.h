@@ -14,9 +14,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "formats/packed.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/rnn/gates.h"
 #include "runtime/kernel.h"
@@ -81,11 +83,25 @@ struct RnnConfig {
 // and sets every output's type and shape. Errors name the input and the expected shape.
 RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info);
 
+// A gate weight matrix: fp32 PackedB, or a narrow formats::PackedMatrix when the planner marked
+// the node with a weight format (docs/precision.md). product() runs whichever it holds.
+struct GateMatrix {
+  PackedB fp32;
+  std::shared_ptr<formats::PackedMatrix> narrow;
+
+  // Scratch product() needs for m rows (qgemm's buffer; 0 for fp32).
+  size_t scratch_bytes(int64_t m) const;
+  // y (m x N, ldy) = x (m x K, row stride ldx) · Wᵀ with the epilogue; `scratch` holds
+  // scratch_bytes(m) bytes, 64-byte aligned.
+  void product(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+               const GemmEpilogue& ep, ThreadPool* pool, void* scratch) const;
+};
+
 // Packs W as one [dirs*G*H, input] matrix, so one product projects both directions.
-PackedB pack_input_weights(const runtime::PrepareContext& ctx, const RnnConfig& cfg);
+GateMatrix pack_input_weights(const runtime::PrepareContext& ctx, const RnnConfig& cfg);
 // Packs rows [row0, row0 + rows) of R[d] (a [G*H, H] matrix) for H_{t-1} · R_dᵀ.
-PackedB pack_recurrent(const runtime::PrepareContext& ctx, const RnnConfig& cfg, int64_t d,
-                       int64_t row0, int64_t rows);
+GateMatrix pack_recurrent(const runtime::PrepareContext& ctx, const RnnConfig& cfg, int64_t d,
+                          int64_t row0, int64_t rows);
 
 // The bias of the input projection, [dirs*G*H]: Wb + Rb, except that Rb rows [skip0, skip1) of
 // each direction are left out (GRU with linear_before_reset keeps Rbh inside r⊙(...)).
@@ -121,14 +137,22 @@ struct RunFrame {
 // Scratch the shared frame needs (sequence lengths, input projection, run-time bias).
 struct FrameScratch {
   size_t lens = 0, xproj = 0, bias = 0;
+  // The narrow products' buffer (see add_product_scratch), shared by the input projection and
+  // the per-step products, which never run at the same time.
+  size_t product = 0;
   bool runtime_bias = false;  // B is a run-time input: fold it into scratch at `bias` per run
 };
 FrameScratch plan_frame_scratch(const RnnConfig& cfg, bool runtime_bias, ScratchPlan& plan);
+// Plans fs.product for the input projection with w and the per-step products with every matrix
+// in rs (m = batch).
+void add_product_scratch(const RnnConfig& cfg, const GateMatrix& w,
+                         const std::vector<const GateMatrix*>& rs, FrameScratch& fs,
+                         ScratchPlan& plan);
 
 // Reads sequence_lens and runs the input projection. `bias` is the bias folded at plan time
 // (nullptr: none), ignored when fs.runtime_bias asks to fold B now (skip0/skip1 as in fold_bias).
 RunFrame begin_run(const RnnConfig& cfg, const FrameScratch& fs, const runtime::KernelArgs& args,
-                   const PackedB& w, const float* bias, int64_t skip0, int64_t skip1);
+                   const GateMatrix& w, const float* bias, int64_t skip0, int64_t skip1);
 
 // Copies an initial state (layout of initial_h) into `state`, or zeroes it when absent; nothing
 // to do when they are the same buffer (state carried in place across calls).
