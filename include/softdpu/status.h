@@ -20,6 +20,11 @@ enum class StatusCode {
   kNotFound,         // a file, model, input or output name does not exist
   kIoError,          // reading or writing a file failed
   kInternal,         // a bug in softdpu
+  // Serving (src/server/): transports map these to HTTP 503 / 504 / 413 and gRPC UNAVAILABLE /
+  // DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED.
+  kUnavailable,       // not ready, shutting down, or a bounded queue is full: retry later
+  kDeadlineExceeded,  // the request's timeout passed before it ran
+  kTooLarge,          // a request or a tensor is over a configured size limit
 };
 
 const char* status_code_name(StatusCode code);

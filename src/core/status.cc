@@ -12,6 +12,9 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kNotFound: return "not found";
     case StatusCode::kIoError: return "i/o error";
     case StatusCode::kInternal: return "internal error";
+    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kDeadlineExceeded: return "deadline exceeded";
+    case StatusCode::kTooLarge: return "too large";
   }
   return "unknown";
 }
