@@ -29,7 +29,7 @@ test-asan: deps
 	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
 	  -DSOFTDPU_SANITIZE=address,undefined -DSOFTDPU_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-asan -j $(JOBS)
-	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -LE conformance
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -LE 'conformance|accuracy'
 
 bench: build
 	$(BUILD)/bench/softdpu_bench_kernels --benchmark_min_time=0.2

@@ -35,7 +35,7 @@ int run_bench(const BenchArgs& a) {
   Status st = Session::load(a.model, &s);
   if (!st) return report(st);
   PlanOptions opt;
-  apply_precision(a.precision, &opt);
+  apply_precision(a.precision, *s, &opt);
   opt.batch = a.batch;
   opt.threads = a.threads;
   for (const auto& [name, t] : given) opt.input_shapes[name] = t.shape();

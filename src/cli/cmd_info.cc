@@ -24,7 +24,7 @@ int run_info(const InfoArgs& a) {
   if (!st) return report(st);
   std::vector<ValueInfo> model_inputs = s->inputs();
   PlanOptions opt;
-  apply_precision(a.precision, &opt);
+  apply_precision(a.precision, *s, &opt);
   opt.batch = a.batch;
   st = s->plan(opt);
   if (!st) return report(st);

@@ -22,7 +22,7 @@ int run_run(const RunArgs& a) {
   Status st = Session::load(a.model, &s);
   if (!st) return report(st);
   PlanOptions opt;
-  apply_precision(a.precision, &opt);
+  apply_precision(a.precision, *s, &opt);
   opt.threads = a.threads;
   for (const ValueInfo& vi : s->inputs()) {
     auto it = inputs.find(vi.name);

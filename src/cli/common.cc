@@ -1,10 +1,15 @@
 #include "cli/common.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <iostream>
 #include <random>
 
 #include "core/npy.h"
+#include "data/dataset.h"
+#include "eval/precision_search.h"
 #include "formats/format.h"
 
 namespace softdpu::cli {
@@ -53,17 +58,68 @@ std::map<std::string, Tensor> read_named_inputs(const std::vector<std::string>& 
 
 void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--precision", args->precision,
-                  "weight format of every Gemm/MatMul/LSTM/GRU/RNN weight layer: " +
+                  "weight format of every Gemm/MatMul/Conv/LSTM/GRU/RNN weight layer, or auto: " +
                       formats::format_name_list());
   cmd->add_option("--layer-precision", args->layer_precision,
                   "NODE=FORMAT for one layer (repeat for more; overrides --precision)");
   cmd->add_option("--keep-fp32", args->keep_fp32,
                   "layers kept at fp32: node names, 'first', 'last' (comma list)")
       ->delimiter(',');
+  cmd->add_option("--budget", args->budget,
+                  "with --precision auto: allowed drop of top-1 agreement with FP32, in "
+                  "percentage points");
+  cmd->add_option("--calibration", args->calibration,
+                  "with --precision auto: 'fashion-mnist' (its train split) or a dataset DIR");
+  cmd->add_option("--calibration-samples", args->calibration_samples,
+                  "with --precision auto: samples of the calibration set to use")
+      ->check(CLI::PositiveNumber);
 }
 
-void apply_precision(const PrecisionArgs& args, PlanOptions* opt) {
-  opt->precision = args.precision;
+void print_progress(const std::string& what, int64_t done, int64_t total) {
+  if (!isatty(STDERR_FILENO) || total <= 0) return;
+  constexpr int kWidth = 30;
+  const int filled = static_cast<int>(kWidth * done / total);
+  std::fprintf(stderr, "\r%-24.24s [%s%s] %3d%%", what.c_str(), std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, ' ').c_str(), static_cast<int>(100 * done / total));
+  if (done >= total) std::fprintf(stderr, "\r%*s\r", 24 + kWidth + 8, "");
+  std::fflush(stderr);
+}
+
+namespace {
+
+void resolve_auto(const PrecisionArgs& args, Session& session, PlanOptions* opt) {
+  if (args.budget < 0) {
+    throw Error(StatusCode::kInvalidArgument,
+                "--precision auto needs --budget X (the allowed drop of top-1 agreement with "
+                "FP32, in percentage points)");
+  }
+  const data::Dataset calib =
+      data::load_dataset(args.calibration, data::Split::kTrain, args.calibration_samples);
+  eval::SearchOptions so;
+  so.budget = args.budget;
+  so.run.batch = 100;
+  so.run.on_progress = [](int64_t done, int64_t total) {
+    print_progress("precision search", done, total);
+  };
+  PlanOptions base = *opt;
+  base.precision = "fp32";
+  const eval::SearchResult r = eval::search_precision(session, base, calib, so);
+  std::fprintf(
+      stderr, "precision auto (budget %.2f points, %lld calibration samples of %s, %d runs):\n",
+      args.budget, static_cast<long long>(calib.size()), args.calibration.c_str(), r.measurements);
+  for (const eval::LayerChoice& c : r.layers) {
+    std::fprintf(stderr, "  %-32s %-12s %5.2f bits  drop alone %.2f\n", c.layer.c_str(),
+                 c.format.c_str(), c.bits, c.alone_drop);
+  }
+  std::fprintf(stderr, "  combined agreement with fp32: %.2f %%\n", r.agreement);
+  opt->precision = "fp32";
+  opt->layer_precision = r.layer_precision;
+}
+
+}  // namespace
+
+void apply_precision(const PrecisionArgs& args, Session& session, PlanOptions* opt) {
+  opt->precision = args.precision == "auto" ? "fp32" : args.precision;
   for (const std::string& spec : args.layer_precision) {
     const auto eq = spec.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
@@ -77,6 +133,7 @@ void apply_precision(const PrecisionArgs& args, PlanOptions* opt) {
     }
   }
   opt->keep_fp32 = args.keep_fp32;
+  if (args.precision == "auto") resolve_auto(args, session, opt);
 }
 
 Tensor random_input(const ValueInfo& info, uint32_t seed) {

@@ -19,14 +19,25 @@ struct PrecisionArgs {
   std::string precision = "fp32";
   std::vector<std::string> layer_precision;  // NODE=FORMAT
   std::vector<std::string> keep_fp32;        // node names or first/last (comma lists allowed)
+  // --precision auto: the agreement budget (percentage points) and the calibration data.
+  double budget = -1;
+  std::string calibration = "fashion-mnist";  // the train split; a DIR's first samples
+  int64_t calibration_samples = 1000;
 };
 
-// Adds --precision, --layer-precision NODE=F (repeatable) and --keep-fp32 a,b to cmd.
+// Adds --precision, --layer-precision NODE=F (repeatable), --keep-fp32 a,b, and --budget,
+// --calibration, --calibration-samples (for --precision auto) to cmd.
 void add_precision_flags(CLI::App* cmd, PrecisionArgs* args);
 
 // Copies the flags into opt. Throws Error(kInvalidArgument) for a malformed NODE=F or a node
-// given twice; format and node names are checked by Session::plan.
-void apply_precision(const PrecisionArgs& args, PlanOptions* opt);
+// given twice; format and node names are checked by Session::plan. With --precision auto it runs
+// the search (eval/precision_search.h) on `session`, prints the chosen table to stderr and
+// stores the choice in opt->layer_precision.
+void apply_precision(const PrecisionArgs& args, Session& session, PlanOptions* opt);
+
+// Prints a progress bar for (done, total) to stderr when stderr is a terminal; a final call with
+// done == total ends the line.
+void print_progress(const std::string& what, int64_t done, int64_t total);
 
 // Exit codes: 0 ok, 1 the work failed (model or runtime), 2 the user's input is wrong.
 int exit_code_for(const Status& st);

@@ -1,5 +1,6 @@
 #include "runtime/precision.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -57,11 +58,30 @@ std::vector<int> weight_inputs(const ir::Graph& g, const ir::Node& node) {
     case ir::OpType::kRNN:
       if (is_weight(1, 3) && is_weight(2, 3)) return {1, 2};
       return {};
+    case ir::OpType::kConv: {
+      // Ungrouped convolutions (W [M, C, k...]); grouped and depthwise ones keep fp32: their
+      // per-group weights are too small for narrow storage to pay (docs/precision.md).
+      const ir::Attribute* group = node.attr("group");
+      if (group && group->i != 1) return {};
+      if (node.inputs.size() > 1 && node.inputs[1] >= 0) {
+        const ir::Value& w = g.values[node.inputs[1]];
+        if (w.constant && w.constant->dtype() == DType::kFloat32 &&
+            w.constant->shape().size() >= 3) {
+          return {1};
+        }
+      }
+      return {};
+    }
     default: return {};
   }
 }
 
 void weight_rows_cols(const ir::Node& node, int input, const Shape& shape, int64_t* n, int64_t* k) {
+  if (node.op == ir::OpType::kConv) {  // W [M, C, k...]: M rows of C * prod(k)
+    *n = shape[0];
+    *k = shape_numel(shape) / std::max<int64_t>(shape[0], 1);
+    return;
+  }
   if (shape.size() == 3) {  // RNN W [dirs, G*H, input] / R [dirs, G*H, H]
     *n = shape[0] * shape[1];
     *k = shape[2];
@@ -115,7 +135,7 @@ void assign_weight_formats(ir::Graph& g, const PlanOptions& opt) {
     }
     bad_arg(where + " names node '" + name +
             "', which is not a weight layer (Gemm/MatMul with a constant 2-D float32 weight, "
-            "LSTM/GRU/RNN) after planning; weight layers: " +
+            "ungrouped Conv, LSTM/GRU/RNN) after planning; weight layers: " +
             join(eligible_names(g)));
   };
   std::vector<std::string> format(g.nodes.size(), formats::parse_format(opt.precision).name);

@@ -19,6 +19,8 @@
 #include "kernels/linalg/conv_common.h"
 #include "kernels/linalg/conv_depthwise.h"
 #include "kernels/linalg/gemm.h"
+#include "kernels/linalg/narrow_weight.h"
+#include "kernels/quant/qgemm.h"
 #include "runtime/kernel.h"
 
 namespace softdpu::runtime {
@@ -34,6 +36,42 @@ constexpr int64_t kMaxSlots = 8;
 // Target size of one block's patches: within L2 with the weights alongside.
 constexpr int64_t kBlockBytes = 160 * 1024;
 constexpr int64_t kSmallP = 8;
+
+// Narrow weights (docs/precision.md): W [M, C*K] packed as an M x C*K PackedMatrix and the
+// product run as qgemm over pixel rows, Y^T[P, M] = cols^T[P, C*K] * W^T, the transposed
+// orientation qgemm streams the weights in; each block of rows is transposed into NCHW.
+std::unique_ptr<Kernel> prepare_narrow_conv(PrepareContext& ctx, const Window& win,
+                                            const formats::WeightFormat& wf, int64_t batch,
+                                            int64_t c, int64_t m, bool has_bias,
+                                            const kernels::GemmEpilogue& base) {
+  const int64_t p = win.out_size(), kc = c * win.k_size(), in_size = win.in_size();
+  auto w = kernels::pack_weight(ctx.constant_as<float>(1), kc, m, kc, true, 1.0f, wf);
+  // Rows per block: their patches and outputs stay in L2 beside the streamed weights.
+  const int64_t rows = std::clamp<int64_t>(kBlockBytes / (4 * (kc + m)), 1, p);
+  const size_t q_bytes = kernels::round64(kernels::qgemm_scratch_bytes(rows, *w, {}));
+  const size_t cols_bytes = kernels::round64(static_cast<size_t>(rows * kc) * sizeof(float));
+  const size_t yt_bytes = kernels::round64(static_cast<size_t>(rows * m) * sizeof(float));
+  ctx.request_scratch(q_bytes + cols_bytes + yt_bytes);
+  return make_kernel([=](const KernelArgs& args) {
+    const float* x = static_cast<const float*>(args.in[0]);
+    float* y = static_cast<float*>(args.out[0]);
+    auto* base_ptr = static_cast<uint8_t*>(args.scratch);
+    float* cols = reinterpret_cast<float*>(base_ptr + q_bytes);
+    float* yt = reinterpret_cast<float*>(base_ptr + q_bytes + cols_bytes);
+    kernels::GemmEpilogue ep = base;
+    ep.bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
+    for (int64_t n = 0; n < batch; ++n) {
+      float* yn = y + n * m * p;
+      for (int64_t p0 = 0; p0 < p; p0 += rows) {
+        const int64_t np = std::min(rows, p - p0);
+        kernels::im2col_rows(x + n * c * in_size, win, c, p0, np, cols);
+        kernels::qgemm(np, cols, kc, *w, yt, m, ep, args.pool, {}, base_ptr);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < np; ++j) yn[i * p + p0 + j] = yt[j * m + i];
+      }
+    }
+  });
+}
 
 }  // namespace
 
@@ -85,6 +123,11 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
           has_bias ? static_cast<const float*>(args.in[2]) : nullptr, win, batch, c, mg,
           base.activation, static_cast<float*>(args.out[0]), args.pool);
     });
+  }
+
+  const formats::WeightFormat wf = kernels::node_weight_format(ctx);
+  if (wf.id != formats::FormatId::kFp32 && group == 1 && ctx.is_constant(1)) {
+    return prepare_narrow_conv(ctx, win, wf, batch, c, m, has_bias, base);
   }
 
   if (p <= kSmallP && group == 1 && ctx.is_constant(1)) {

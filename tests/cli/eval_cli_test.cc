@@ -1,0 +1,100 @@
+// softdpu eval and --precision auto through the real command line.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace softdpu {
+namespace {
+
+const std::string kBin = std::string(SOFTDPU_BINARY_DIR) + "/softdpu";
+const std::string kMlp = std::string(SOFTDPU_SOURCE_DIR) + "/models/fashion_mlp/1/model.onnx";
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result sh(const std::string& args) {
+  const std::string err_path =
+      (std::filesystem::temp_directory_path() / "softdpu_eval_cli_stderr").string();
+  const std::string cmd = kBin + " " + args + " 2>" + err_path;
+  Result r{-1, "", ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream e(err_path);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+bool have_fashion_mnist() {
+  return std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
+}
+
+TEST(EvalCli, JsonFieldsAndPlot) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string svg = (std::filesystem::temp_directory_path() / "softdpu_eval.svg").string();
+  std::filesystem::remove(svg);
+  Result r =
+      sh("eval " + kMlp + " --limit 300 --precision fp32,mxint8,mxfp4_e2m1 --json --plot " + svg);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u);
+  for (const auto& row : j) {
+    for (const char* key : {"precision", "top1", "agreement", "kl", "weight_bytes"})
+      EXPECT_TRUE(row.contains(key)) << key;
+  }
+  EXPECT_EQ(j[0].at("precision"), "fp32");
+  EXPECT_DOUBLE_EQ(j[0].at("agreement").get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j[0].at("kl").get<double>(), 0.0);
+  // Narrower formats store fewer weight bytes.
+  EXPECT_GT(j[0].at("weight_bytes").get<size_t>(), j[1].at("weight_bytes").get<size_t>());
+  EXPECT_GT(j[1].at("weight_bytes").get<size_t>(), j[2].at("weight_bytes").get<size_t>());
+  EXPECT_GT(j[2].at("kl").get<double>(), 0.0);
+  ASSERT_TRUE(std::filesystem::exists(svg));
+  std::ifstream f(svg);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_NE(ss.str().find("fashion_mlp"), std::string::npos);
+}
+
+TEST(EvalCli, BadInputsAreClearErrors) {
+  Result r = sh("eval " + kMlp + " --precision mxint9 --limit 10");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("mxint9"), std::string::npos) << r.err;
+  r = sh("eval " + kMlp + " --dataset /nonexistent/dir --precision fp32");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/dir"), std::string::npos) << r.err;
+  r = sh("run " + kMlp + " --precision auto");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--budget"), std::string::npos) << r.err;
+}
+
+TEST(EvalCli, AutoPrecisionPrintsItsTable) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  Result r = sh("info " + kMlp + " --json --precision auto --budget 0.5 --calibration-samples 300");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("precision auto"), std::string::npos) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& layers = j.at("layer_formats");
+  ASSERT_EQ(layers.size(), 3u);
+  // Each layer the table prints is what the plan then used.
+  for (auto it = layers.begin(); it != layers.end(); ++it) {
+    EXPECT_NE(r.err.find(it.key()), std::string::npos) << it.key();
+  }
+}
+
+}  // namespace
+}  // namespace softdpu
