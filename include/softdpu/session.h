@@ -42,6 +42,10 @@ struct PlanOptions {
   // Node names, or "first" / "last" (the first / last eligible layer in topological order),
   // kept at fp32 whatever precision says (layer_precision still wins for a named node).
   std::vector<std::string> keep_fp32;
+  // For a compiled model (.sdpu): plan with the precision it was compiled with when the three
+  // fields above are at their defaults. False plans exactly the fields above (e.g. an FP32
+  // reference run of a compiled model).
+  bool use_compiled_precision = true;
 };
 
 struct PlanStats {
@@ -62,7 +66,8 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Reads an ONNX model (with external data beside it). On failure *out is null.
+  // Reads an ONNX model (with external data beside it) or a compiled model (.sdpu, written by
+  // save_compiled / `softdpu compile`; told apart by its magic). On failure *out is null.
   static Status load(const std::string& path, std::unique_ptr<Session>* out);
   // From bytes in memory; base_dir is where external-data files are looked up.
   static Status load_from_bytes(const std::string& bytes, const std::string& base_dir,
@@ -79,6 +84,14 @@ class Session {
   Status plan(const PlanOptions& options);
   bool planned() const;
   const PlanStats& stats() const;
+
+  // Writes the compiled model file (.sdpu, docs/precision.md): the source model, the precision
+  // options of the current plan and the narrow weights it encoded, checksummed. Needs a plan.
+  Status save_compiled(const std::string& path) const;
+  // True for a session loaded from a .sdpu. Its plan() applies the precision options the file
+  // was compiled with whenever the options passed leave precision, layer_precision and
+  // keep_fp32 at their defaults, and then adopts the file's encoded weights in place.
+  bool compiled() const;
 
   // Runs the plan. inputs/outputs are matched by position with inputs()/outputs(); dtypes and
   // shapes must equal the planned ones exactly (checked; a mismatch returns kInvalidArgument

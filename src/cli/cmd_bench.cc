@@ -91,7 +91,7 @@ int run_bench(const BenchArgs& a) {
       {"peak_rss_bytes", static_cast<int64_t>(ru.ru_maxrss) * 1024},
       {"weight_bytes", ps.weight_bytes},
       {"weight_bytes_by_format", ps.weight_bytes_by_format},
-      {"precision", a.precision.precision},
+      {"precision", precision_label(a.precision, *s)},
       {"arena_bytes", ps.arena_bytes},
   };
   if (a.json) {
@@ -99,7 +99,7 @@ int run_bench(const BenchArgs& a) {
     return 0;
   }
   std::printf("%s  batch %lld  threads %d  precision %s  %d iterations\n", a.model.c_str(),
-              static_cast<long long>(a.batch), a.threads, a.precision.precision.c_str(),
+              static_cast<long long>(a.batch), a.threads, precision_label(a.precision, *s).c_str(),
               a.iterations);
   std::printf("latency us   p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n",
               j["p50_us"].get<double>(), j["p90_us"].get<double>(), j["p99_us"].get<double>(),

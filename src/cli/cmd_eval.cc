@@ -72,15 +72,26 @@ std::vector<Row> eval_model(const EvalArgs& a, const std::string& model,
 
   PlanOptions fp32;
   apply_precision(PrecisionArgs{}, *s, &fp32);
+  fp32.use_compiled_precision = false;
   ro.on_progress = [&](int64_t d, int64_t t) { print_progress(label + " fp32", d, t); };
   const eval::Predictions reference = eval::predict(*s, fp32, dataset, ro);
 
   std::vector<Row> rows;
-  for (const std::string& precision : a.precisions) {
+  std::vector<std::string> precisions = a.precisions;
+  if (precisions.empty()) {
+    precisions =
+        s->compiled() ? std::vector<std::string>{"fp32", "compiled"} : default_precisions();
+  }
+  for (const std::string& precision : precisions) {
+    if (precision == "compiled" && !s->compiled()) {
+      throw Error(StatusCode::kInvalidArgument,
+                  "--precision compiled needs a .sdpu model; " + model + " is not one");
+    }
     PrecisionArgs pa = a.pins;
-    pa.precision = precision;
+    pa.precision = precision == "compiled" ? "fp32" : precision;
     PlanOptions opt;
     apply_precision(pa, *s, &opt);
+    opt.use_compiled_precision = precision == "compiled";
     PlanStats stats;
     ro.on_progress = [&](int64_t d, int64_t t) { print_progress(label + " " + precision, d, t); };
     const eval::Predictions p = eval::predict(*s, opt, dataset, ro, &stats);
@@ -111,9 +122,8 @@ void print_table(const std::vector<Row>& rows, const data::Dataset& d) {
 }
 
 int run_eval(EvalArgs a) {
-  if (a.precisions.empty()) a.precisions = default_precisions();
   for (const std::string& p : a.precisions) {
-    if (p != "auto") formats::parse_format(p);  // unknown names fail before any work
+    if (p != "auto" && p != "compiled") formats::parse_format(p);  // fail before any work
   }
   const data::Dataset dataset = data::load_dataset(a.dataset, data::Split::kTest, a.limit);
   std::vector<Row> rows;
@@ -169,7 +179,8 @@ void register_eval(CLI::App& app, CommandFn* run) {
                   "labels.npy and <input>.npy / inputs.npy");
   cmd->add_option("--precision", args->precisions,
                   "precisions to evaluate (comma list or repeated; 'auto' runs the search with "
-                  "--budget); default: fp32 and every format preset")
+                  "--budget; 'compiled' the precision a .sdpu was compiled with); default: fp32 "
+                  "and every format preset (fp32 and compiled for a .sdpu)")
       ->delimiter(',');
   cmd->add_option("--layer-precision", args->pins.layer_precision,
                   "NODE=FORMAT pinned in every evaluated precision");

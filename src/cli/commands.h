@@ -16,5 +16,6 @@ void register_bench(CLI::App& app, CommandFn* run);
 void register_conformance(CLI::App& app, CommandFn* run);
 void register_quantize(CLI::App& app, CommandFn* run);
 void register_eval(CLI::App& app, CommandFn* run);
+void register_compile(CLI::App& app, CommandFn* run);
 
 }  // namespace softdpu::cli

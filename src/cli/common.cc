@@ -75,6 +75,12 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
       ->check(CLI::PositiveNumber);
 }
 
+std::string precision_label(const PrecisionArgs& args, const Session& session) {
+  const bool flags =
+      args.precision != "fp32" || !args.layer_precision.empty() || !args.keep_fp32.empty();
+  return session.compiled() && !flags ? "compiled" : args.precision;
+}
+
 void print_progress(const std::string& what, int64_t done, int64_t total) {
   if (!isatty(STDERR_FILENO) || total <= 0) return;
   constexpr int kWidth = 30;

@@ -35,6 +35,10 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args);
 // stores the choice in opt->layer_precision.
 void apply_precision(const PrecisionArgs& args, Session& session, PlanOptions* opt);
 
+// What a plan's precision is called in reports: the --precision flag (layer_formats has the
+// detail), or "compiled" for a .sdpu planned with the precision baked into it.
+std::string precision_label(const PrecisionArgs& args, const Session& session);
+
 // Prints a progress bar for (done, total) to stderr when stderr is a terminal; a final call with
 // done == total ends the line.
 void print_progress(const std::string& what, int64_t done, int64_t total);

@@ -30,6 +30,7 @@ class Search {
   Search(Session& s, const PlanOptions& base, const data::Dataset& d, const SearchOptions& o)
       : session_(s), base_(base), data_(d), opt_(o) {
     base_.precision = "fp32";
+    base_.use_compiled_precision = false;  // the reference is FP32, even for a .sdpu
     reference_ = predict(session_, base_, data_, opt_.run);
   }
 
@@ -79,6 +80,7 @@ SearchResult search_precision(Session& session, const PlanOptions& base,
   std::vector<std::string> layers;
   {
     PlanOptions probe = base;
+    probe.use_compiled_precision = false;
     probe.precision = candidates.empty() ? "fp32" : candidates.front().name;
     Status st = session.plan(probe);
     if (!st) throw Error(st.code(), st.message());

@@ -200,6 +200,19 @@ PackedMatrix PackedMatrix::pack(const float* w, int64_t n, int64_t k, int64_t ld
   return p;
 }
 
+PackedMatrix PackedMatrix::adopt(const WeightFormat& f, int64_t n, int64_t k,
+                                 std::shared_ptr<uint8_t> data, std::vector<float> row_scales) {
+  PackedMatrix p;
+  p.format_ = f;
+  p.n_ = n;
+  p.k_ = k;
+  p.blocks_ = (k + storage_block(f) - 1) / storage_block(f);
+  p.row_bytes_ = p.blocks_ * storage_block_bytes(f);
+  p.data_ = std::move(data);
+  p.row_scales_ = std::move(row_scales);
+  return p;
+}
+
 void PackedMatrix::decode_row(int64_t i, float* out) const {
   const int block = storage_block(format_), block_bytes = storage_block_bytes(format_);
   const float scale = row_scales_.empty() ? 0.f : row_scales_[size_t(i)];

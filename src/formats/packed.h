@@ -23,6 +23,11 @@ class PackedMatrix {
 
   // A deep copy (copies of a PackedMatrix otherwise share one buffer).
   PackedMatrix clone() const;
+  // Adopts codes encoded earlier (a compiled .sdpu file, runtime/sdpu_file.h) without copying:
+  // `data` holds n rows of storage_row_bytes(f, k) bytes, 64-byte aligned, followed by at least
+  // 64 readable bytes; it is only read. `row_scales`: n floats for int8, empty otherwise.
+  static PackedMatrix adopt(const WeightFormat& f, int64_t n, int64_t k,
+                            std::shared_ptr<uint8_t> data, std::vector<float> row_scales);
 
   const WeightFormat& format() const { return format_; }
   int64_t rows() const { return n_; }

@@ -1,9 +1,16 @@
 #include "softdpu/session.h"
 
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
 #include <new>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "onnx/importer.h"
+#include "runtime/encoded_weights.h"
 #include "runtime/program.h"
+#include "runtime/sdpu_file.h"
 
 namespace softdpu {
 
@@ -12,6 +19,13 @@ struct Session::Impl {
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
   std::unique_ptr<runtime::Program> program;
+  PlanOptions planned_options;
+  // Narrow weights encoded by the plans of this session (and, for a .sdpu, the file's, pinned).
+  std::shared_ptr<runtime::EncodedWeights> encoded = std::make_shared<runtime::EncodedWeights>();
+  // Where the source model comes from, for save_compiled: an ONNX path, or the bytes of a .sdpu.
+  std::string source_path, source_base_dir, source_onnx_bytes;
+  bool compiled = false;
+  PlanOptions compiled_options;  // precision fields only
 };
 
 Session::Session() : impl_(std::make_unique<Impl>()) {}
@@ -44,7 +58,32 @@ std::vector<ValueInfo> infos(const ir::Graph& g, const std::vector<int>& ids) {
 Status Session::load(const std::string& path, std::unique_ptr<Session>* out) {
   out->reset();
   std::unique_ptr<Session> s(new Session());
-  Status st = guarded([&] { s->impl_->model = onnx_io::import_model_file(path); });
+  Status st = guarded([&] {
+    Impl& im = *s->impl_;
+    if (!runtime::is_sdpu_file(path)) {
+      im.model = onnx_io::import_model_file(path);
+      im.source_path = path;
+      return;
+    }
+    runtime::SdpuContents c = runtime::read_sdpu(path);
+    const std::string dir =
+        path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    im.model = onnx_io::import_model_bytes(c.onnx_bytes, dir);
+    im.source_onnx_bytes = std::move(c.onnx_bytes);
+    for (auto& [key, m] : c.weights) im.encoded->add(key, m, /*pinned=*/true);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(c.manifest_json);
+      const auto& p = j.at("plan");
+      im.compiled_options.precision = p.at("precision").get<std::string>();
+      im.compiled_options.layer_precision =
+          p.at("layer_precision").get<std::map<std::string, std::string>>();
+      im.compiled_options.keep_fp32 = p.at("keep_fp32").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(StatusCode::kInvalidModel, path + ": malformed manifest: " + e.what(), path);
+    }
+    im.compiled = true;
+  });
   if (!st) return st;
   s->impl_->inputs = infos(s->impl_->model, s->impl_->model.inputs);
   s->impl_->outputs = infos(s->impl_->model, s->impl_->model.outputs);
@@ -82,7 +121,96 @@ std::map<std::string, int> Session::model_op_counts() const {
 
 Status Session::plan(const PlanOptions& options) {
   impl_->program.reset();
-  return guarded([&] { impl_->program = runtime::build_program(impl_->model, options); });
+  PlanOptions opt = options;
+  if (impl_->compiled && opt.use_compiled_precision && opt.precision == "fp32" &&
+      opt.layer_precision.empty() && opt.keep_fp32.empty()) {
+    opt.precision = impl_->compiled_options.precision;
+    opt.layer_precision = impl_->compiled_options.layer_precision;
+    opt.keep_fp32 = impl_->compiled_options.keep_fp32;
+  }
+  impl_->encoded->begin_plan();
+  runtime::ScopedEncodedWeights scope(impl_->encoded.get());
+  return guarded([&] {
+    impl_->program = runtime::build_program(impl_->model, opt);
+    impl_->planned_options = opt;
+  });
+}
+
+bool Session::compiled() const {
+  return impl_->compiled;
+}
+
+namespace {
+
+// The source ONNX with every external-data initializer read in, so the .sdpu stands alone.
+std::string self_contained_onnx(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  if (!f) throw Error(StatusCode::kIoError, "cannot read " + path, path);
+  onnx::ModelProto m;
+  if (!m.ParseFromString(ss.str())) {
+    throw Error(StatusCode::kInvalidModel, path + " is not a valid ONNX model", path);
+  }
+  bool changed = false;
+  const std::string dir =
+      path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  for (onnx::TensorProto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL) continue;
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto& kv : t.external_data()) {
+      if (kv.key() == "location") location = kv.value();
+      if (kv.key() == "offset") offset = std::stoll(kv.value());
+      if (kv.key() == "length") length = std::stoll(kv.value());
+    }
+    std::ifstream d(dir + "/" + location, std::ios::binary);
+    d.seekg(offset);
+    std::string bytes;
+    if (length >= 0) {
+      bytes.resize(static_cast<size_t>(length));
+      d.read(bytes.data(), length);
+    } else {
+      std::stringstream rest;
+      rest << d.rdbuf();
+      bytes = rest.str();
+    }
+    if (!d && length >= 0) {
+      throw Error(StatusCode::kIoError, "cannot read external data of '" + t.name() + "'",
+                  location);
+    }
+    t.set_raw_data(bytes);
+    t.clear_external_data();
+    t.set_data_location(onnx::TensorProto::DEFAULT);
+    changed = true;
+  }
+  return changed ? m.SerializeAsString() : ss.str();
+}
+
+}  // namespace
+
+Status Session::save_compiled(const std::string& path) const {
+  if (!impl_->program) return {StatusCode::kInvalidArgument, "save_compiled() needs a plan"};
+  return guarded([&] {
+    const Impl& im = *impl_;
+    const std::string onnx =
+        im.source_onnx_bytes.empty() ? self_contained_onnx(im.source_path) : im.source_onnx_bytes;
+    if (onnx.empty()) {
+      throw Error(StatusCode::kInvalidArgument,
+                  "save_compiled() needs a session loaded from a file");
+    }
+    const PlanOptions& o = im.planned_options;
+    nlohmann::json j = {{"producer", std::string("softdpu ") + SOFTDPU_VERSION},
+                        {"format_version", runtime::kSdpuVersion},
+                        {"source", im.source_path},
+                        {"plan",
+                         {{"precision", o.precision},
+                          {"layer_precision", o.layer_precision},
+                          {"keep_fp32", o.keep_fp32}}},
+                        {"layer_formats", im.program->stats.layer_formats},
+                        {"weight_bytes", im.program->stats.weight_bytes}};
+    runtime::write_sdpu(path, j.dump(2), onnx, im.encoded->used());
+  });
 }
 
 bool Session::planned() const {

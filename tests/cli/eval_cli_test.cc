@@ -96,5 +96,47 @@ TEST(EvalCli, AutoPrecisionPrintsItsTable) {
   }
 }
 
+TEST(CompileCli, EveryCommandTakesTheCompiledFile) {
+  const std::string out = (std::filesystem::temp_directory_path() / "softdpu_cli.sdpu").string();
+  Result r = sh("compile " + kMlp + " --precision mxfp6_e2m3 --keep-fp32 last -o " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = sh("info " + out + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("layer_formats").at("/net/net.1/Gemm"), "mxfp6_e2m3");
+  EXPECT_EQ(j.at("layer_formats").at("/net/net.5/Gemm"), "fp32");
+  r = sh("bench " + out + " --json --iterations 3 --warmup 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("precision"), "compiled");
+  const std::string input =
+      std::string(SOFTDPU_SOURCE_DIR) + "/tests/data/models/fashion_mlp/input.npy";
+  r = sh("run " + out + " --input input=" + input);
+  EXPECT_EQ(r.code, 0) << r.err;
+  if (have_fashion_mnist()) {
+    r = sh("eval " + out + " --limit 300 --json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto rows = nlohmann::json::parse(r.out);
+    ASSERT_EQ(rows.size(), 2u);  // fp32 (the true reference) and the compiled precision
+    EXPECT_EQ(rows[0].at("precision"), "fp32");
+    EXPECT_EQ(rows[0].at("layer_formats").at("/net/net.1/Gemm"), "fp32");
+    EXPECT_EQ(rows[1].at("precision"), "compiled");
+    EXPECT_EQ(rows[1].at("layer_formats").at("/net/net.1/Gemm"), "mxfp6_e2m3");
+    EXPECT_LT(rows[1].at("weight_bytes").get<size_t>(), rows[0].at("weight_bytes").get<size_t>());
+  }
+  // A damaged file is refused with the reason.
+  std::string bytes;
+  {
+    std::ifstream f(out, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    bytes = ss.str();
+  }
+  bytes[bytes.size() - 200] ^= 1;
+  std::ofstream(out, std::ios::binary | std::ios::trunc) << bytes;
+  r = sh("info " + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace softdpu

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "runtime/encoded_weights.h"
 #include "runtime/precision.h"
 
 namespace softdpu::kernels {
@@ -26,7 +27,16 @@ std::shared_ptr<formats::PackedMatrix> pack_weight(const float* b, int64_t k, in
     w = tmp.data();
     ldw = k;
   }
-  return std::make_shared<formats::PackedMatrix>(formats::PackedMatrix::pack(w, n, k, ldw, f));
+  runtime::EncodedWeights* store = runtime::current_encoded_weights();
+  if (!store) {
+    return std::make_shared<formats::PackedMatrix>(formats::PackedMatrix::pack(w, n, k, ldw, f));
+  }
+  const std::string key = runtime::EncodedWeights::key(f, w, n, k, ldw);
+  if (auto found = store->find(key)) return found;
+  auto packed =
+      std::make_shared<formats::PackedMatrix>(formats::PackedMatrix::pack(w, n, k, ldw, f));
+  store->add(key, packed);
+  return packed;
 }
 
 }  // namespace softdpu::kernels
