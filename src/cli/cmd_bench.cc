@@ -114,7 +114,7 @@ int run_bench(const BenchArgs& a) {
 void register_bench(CLI::App& app, CommandFn* run) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure latency and throughput of a model");
-  cmd->add_option("model", args->model, "model.onnx")->required();
+  cmd->add_option("model", args->model, "model.onnx or compiled .sdpu")->required();
   cmd->add_option("--batch", args->batch, "batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "intra-op threads")->check(CLI::PositiveNumber);
   cmd->add_option("--iterations", args->iterations, "timed runs")->check(CLI::PositiveNumber);

@@ -79,7 +79,7 @@ void register_info(CLI::App& app, CommandFn* run) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* cmd =
       app.add_subcommand("info", "Describe a model: ops, parameters, weight and arena bytes");
-  cmd->add_option("model", args->model, "model.onnx")->required();
+  cmd->add_option("model", args->model, "model.onnx or compiled .sdpu")->required();
   cmd->add_option("--batch", args->batch, "batch size to plan for")->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "print JSON");
   add_precision_flags(cmd, &args->precision);

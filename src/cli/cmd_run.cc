@@ -66,7 +66,7 @@ void register_run(CLI::App& app, CommandFn* run) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd =
       app.add_subcommand("run", "Run one inference on .npy inputs and write .npy outputs");
-  cmd->add_option("model", args->model, "model.onnx")->required();
+  cmd->add_option("model", args->model, "model.onnx or compiled .sdpu")->required();
   cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (repeat for each input)");
   cmd->add_option("--output-dir,-o", args->output_dir, "directory for <output name>.npy");
   cmd->add_option("--threads", args->threads, "intra-op threads")->check(CLI::PositiveNumber);

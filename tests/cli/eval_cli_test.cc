@@ -110,7 +110,8 @@ TEST(CompileCli, EveryCommandTakesTheCompiledFile) {
   EXPECT_EQ(nlohmann::json::parse(r.out).at("precision"), "compiled");
   const std::string input =
       std::string(SOFTDPU_SOURCE_DIR) + "/tests/data/models/fashion_mlp/input.npy";
-  r = sh("run " + out + " --input input=" + input);
+  r = sh("run " + out + " --input input=" + input + " -o " +
+         std::filesystem::temp_directory_path().string());
   EXPECT_EQ(r.code, 0) << r.err;
   if (have_fashion_mnist()) {
     r = sh("eval " + out + " --limit 300 --json");
