@@ -116,7 +116,7 @@ class GrpcFrontendImpl final : public GrpcFrontend, public ServiceBase {
       stopping_.store(true);
       {
         // Streams waiting for the client's next request are cancelled; one running a request
-        // finishes it and then ends with UNAVAILABLE (serve_stream checks stopping_).
+        // finishes it and then ends with UNAVAILABLE (ModelStreamInfer checks stopping_).
         std::lock_guard<std::mutex> lock(streams_mu_);
         for (grpc::ServerContext* ctx : idle_streams_) ctx->TryCancel();
       }
