@@ -571,6 +571,70 @@ TEST_F(GrpcFrontendTest, SequenceAndTimeoutParametersReachTheCore) {
   expect_error(r, grpc::StatusCode::INVALID_ARGUMENT, "parameter 'timeout'");
 }
 
+TEST_F(GrpcFrontendTest, ConcurrentClientsGetTheirOwnAnswers) {
+  // Inline (add_sub) and worker-thread (accum, one sequence per client) completions at once, on
+  // the front end's several ModelInfer threads.
+  constexpr int kClients = 6, kCalls = 40;
+  std::vector<std::thread> clients;
+  std::vector<int> wrong(kClients, 0);
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      std::mt19937 rng(100 + c);
+      std::uniform_real_distribution<float> dist(-5.f, 5.f);
+      float running = 0;
+      for (int i = 0; i < kCalls; ++i) {
+        pb::ModelInferRequest r;
+        pb::ModelInferResponse resp;
+        if (i % 2 == 0) {
+          std::vector<float> a(4), b(4);
+          for (int k = 0; k < 4; ++k) a[k] = dist(rng), b[k] = dist(rng);
+          r.set_model_name("add_sub");
+          for (const char* name : {"INPUT0", "INPUT1"}) {
+            auto* in = r.add_inputs();
+            in->set_name(name);
+            in->set_datatype("FP32");
+            in->add_shape(1);
+            in->add_shape(4);
+          }
+          r.add_raw_input_contents(bytes_of(a));
+          r.add_raw_input_contents(bytes_of(b));
+          if (!infer(r, &resp).ok() || resp.raw_output_contents_size() != 2) {
+            ++wrong[c];
+            continue;
+          }
+          std::vector<float> diff = floats_of(resp.raw_output_contents(1));
+          for (int k = 0; k < 4; ++k) wrong[c] += diff[k] != a[k] - b[k];
+        } else {
+          const float v = dist(rng);
+          running += v;
+          r = [&] {
+            pb::ModelInferRequest q;
+            q.set_model_name("accum");
+            auto& p = *q.mutable_parameters();
+            p["sequence_id"].set_string_param("client-" + std::to_string(c));
+            p["sequence_start"].set_bool_param(i == 1);
+            auto* in = q.add_inputs();
+            in->set_name("INPUT");
+            in->set_datatype("FP32");
+            in->add_shape(1);
+            in->add_shape(1);
+            q.add_raw_input_contents(bytes_of({v}));
+            return q;
+          }();
+          if (!infer(r, &resp).ok() || resp.raw_output_contents_size() != 1) {
+            ++wrong[c];
+            continue;
+          }
+          // The double sums in float in the same order, so the result is exact.
+          wrong[c] += floats_of(resp.raw_output_contents(0)).at(0) != running;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(wrong[c], 0) << "client " << c;
+}
+
 // ---- streaming ---------------------------------------------------------------------------------
 
 pb::ModelInferRequest accum_request(const std::string& id, float v, bool start, bool end) {
