@@ -75,6 +75,10 @@ class FakeServer final : public InferenceServer {
   Status model_config(const std::string& name, const std::string&,
                       std::string* json) const override {
     if (!known(name)) return not_found(name);
+    if (name == "status") {  // not JSON at all: the config is still served, without batching
+      *json = "max_batch_size = 4";
+      return Status::ok();
+    }
     *json = name == "accum" ? R"({"name":"accum","max_batch_size":4,"sequence":{"idle_us":1}})"
                             : R"({"name":")" + name + R"(","max_batch_size":0})";
     return Status::ok();
@@ -83,6 +87,10 @@ class FakeServer final : public InferenceServer {
   Status model_statistics(const std::string& name, const std::string&,
                           std::string* json) const override {
     if (!name.empty() && !known(name)) return not_found(name);
+    if (name == "status") {  // a core whose JSON does not have the model_stats layout
+      *json = R"({"model_stats":5})";
+      return Status::ok();
+    }
     // Triton's model_stats layout, with a field newer than our .proto (response_stats).
     *json = R"({"model_stats":[{"name":"add_sub","version":"1","last_inference":1700000000123,
       "inference_count":7,"execution_count":5,
@@ -728,6 +736,16 @@ TEST_F(GrpcFrontendTest, ModelConfigCarriesTritonFieldsAndTheCoreJson) {
   grpc::ClientContext ctx2;
   req.set_name("nope");
   EXPECT_EQ(stub_->ModelConfig(&ctx2, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  grpc::ClientContext ctx3;
+  req.set_name("status");
+  resp.Clear();
+  ASSERT_TRUE(stub_->ModelConfig(&ctx3, req, &resp).ok());
+  EXPECT_EQ(resp.config().max_batch_size(), 0);
+  EXPECT_EQ(resp.config().input(0).name(), "CODE");
+  EXPECT_EQ(resp.config().input(0).data_type(), pb::TYPE_INT32);
+  EXPECT_EQ(resp.config().parameters().at("softdpu_config_json").string_value(),
+            "max_batch_size = 4");
 }
 
 TEST_F(GrpcFrontendTest, ModelStatisticsParsesTheCoreJson) {
@@ -751,6 +769,12 @@ TEST_F(GrpcFrontendTest, ModelStatisticsParsesTheCoreJson) {
   grpc::ClientContext ctx2;
   req.set_name("nope");
   EXPECT_EQ(stub_->ModelStatistics(&ctx2, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  grpc::ClientContext ctx3;
+  req.set_name("status");
+  st = stub_->ModelStatistics(&ctx3, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_NE(st.error_message().find("model_stats layout"), std::string::npos) << st.error_message();
 }
 
 TEST_F(GrpcFrontendTest, RepositoryIndexLoadUnload) {
