@@ -607,6 +607,34 @@ TEST_F(GrpcFrontendTest, RepositoryIndexLoadUnload) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(GrpcFrontendTest, ClientThatGoesAwayMidRequestDoesNotHurtTheServer) {
+  // Unary: the client gives up after 50 ms while the core still works for 300 ms.
+  pb::ModelInferRequest slow;
+  slow.set_model_name("slow");
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(50));
+    pb::ModelInferResponse resp;
+    EXPECT_EQ(stub_->ModelInfer(&ctx, slow, &resp).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  expect_good_call();
+  // Stream: the client cancels while its request runs.
+  {
+    grpc::ClientContext ctx;
+    deadline(&ctx);
+    auto stream = stub_->ModelStreamInfer(&ctx);
+    ASSERT_TRUE(stream->Write(slow));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ctx.TryCancel();
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  expect_good_call();
+  // The core answers the abandoned calls later; the server takes those answers and keeps serving.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  expect_good_call();
+}
+
 // ---- shutdown ----------------------------------------------------------------------------------
 
 TEST_F(GrpcFrontendTest, StopDrainsInFlightCallsAndEndsIdleStreams) {
