@@ -15,6 +15,9 @@ namespace softdpu::server {
 struct GrpcOptions {
   std::string address = "0.0.0.0:8001";  // port 0 = pick a free port (tests)
   int max_message_bytes = 64 << 20;
+  // Threads serving unary ModelInfer, each polling its own completion queue (the batch-1 fast path
+  // runs on them). 0 = one per hardware thread.
+  int infer_threads = 0;
 };
 
 class GrpcFrontend {
