@@ -56,7 +56,8 @@ __attribute__((target("avx2"))) uint64_t read_avx2(const void* buf, size_t bytes
   __m256i s =
       _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
                        _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
-  return static_cast<uint64_t>(_mm256_extract_epi64(s, 0) ^ _mm256_extract_epi64(s, 3));
+  return static_cast<uint64_t>(_mm256_extract_epi64(s, 0) ^ _mm256_extract_epi64(s, 1) ^
+                               _mm256_extract_epi64(s, 2) ^ _mm256_extract_epi64(s, 3));
 }
 
 __attribute__((target("avx512f"))) uint64_t read_avx512(const void* buf, size_t bytes) {
@@ -76,7 +77,9 @@ __attribute__((target("avx512f"))) uint64_t read_avx512(const void* buf, size_t 
   __m512i s =
       _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3)),
                        _mm512_xor_si512(_mm512_xor_si512(a4, a5), _mm512_xor_si512(a6, a7)));
-  return static_cast<uint64_t>(_mm512_reduce_add_epi64(s));
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, s);
+  return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3] ^ lanes[4] ^ lanes[5] ^ lanes[6] ^ lanes[7];
 }
 
 float fma_scalar(int64_t iters) {

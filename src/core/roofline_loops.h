@@ -6,7 +6,8 @@
 
 namespace softdpu::roofline_loops {
 
-// XOR-reduce `bytes` (multiple of 512) from the 64-byte aligned buf.
+// XOR of every 64-bit word of `bytes` (multiple of 512) from the 64-byte aligned buf; all three
+// return the same value (tests/core/cache_info_test.cc checks it).
 uint64_t read_scalar(const void* buf, size_t bytes);
 uint64_t read_avx2(const void* buf, size_t bytes);
 uint64_t read_avx512(const void* buf, size_t bytes);
