@@ -81,6 +81,7 @@ class Engines:
         self.libtorch = os.path.join(args.build, "softdpu_peer_libtorch")
         self.node = args.node
         self.ort_js = os.path.join(HERE, "ort", "bench.js")
+        self.omp_wait_policy = args.libtorch_omp_wait_policy
 
     def missing(self):
         """What is not installed/built, as readable reasons (empty when all three can run)."""
@@ -115,6 +116,8 @@ class Engines:
             # LibTorch's OpenMP pool and OpenBLAS's own pthread pool both follow these.
             e["OMP_NUM_THREADS"] = str(threads)
             e["OPENBLAS_NUM_THREADS"] = str(threads)
+            if self.omp_wait_policy:
+                e["OMP_WAIT_POLICY"] = self.omp_wait_policy
         return e
 
     def output(self, engine, m, threads, out_npy, precision="fp32"):
@@ -236,7 +239,7 @@ def markdown(results):
     lines = []
     lines.append(f"Machine: {results['machine']['cpu']['model']}, {results['machine']['cpu']['logical_cpus']} "
                  f"logical CPUs; {', '.join(results['machine']['cpu']['simd_flags'])}. Load average "
-                 f"{results['machine']['loadavg_start']} at start, {results['machine']['loadavg_end']} at end. "
+                 f"{results['machine']['loadavg_start']:.1f} at start, {results['machine']['loadavg_end']:.1f} at end. "
                  f"ONNX Runtime {results['versions'].get('onnxruntime', '?')} (npm onnxruntime-node, "
                  f"{results['versions'].get('node', '?')}), LibTorch {results['versions'].get('libtorch', '?')} "
                  f"(Debian) with BLAS: {results['versions'].get('blas', '?')}; softdpu {results['versions']['softdpu']}.")
@@ -406,6 +409,9 @@ def main():
     ap.add_argument("--min-iterations", type=int, default=5)
     ap.add_argument("--max-iterations", type=int, default=2000)
     ap.add_argument("--narrow", default=",".join(NARROW), help="softdpu precisions also run on RNN models ('' = none)")
+    ap.add_argument("--libtorch-omp-wait-policy", default="", choices=["", "ACTIVE", "PASSIVE"],
+                    help="OMP_WAIT_POLICY for LibTorch (PASSIVE avoids libgomp's spin-wait stalls when "
+                         "the machine is oversubscribed; default: libgomp's own)")
     ap.add_argument("--out", default=None, help="default BUILD/peers-results")
     ap.add_argument("--check", action="store_true", help="harness self-test (CTest label peers)")
     args = ap.parse_args()
