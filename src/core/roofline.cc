@@ -23,7 +23,8 @@ struct AlignedFree {
 using Buffer = std::unique_ptr<unsigned char, AlignedFree>;
 
 Buffer make_buffer(size_t bytes) {
-  Buffer b(static_cast<unsigned char*>(std::aligned_alloc(4096, bytes)));
+  // aligned_alloc wants the size to be a multiple of the alignment.
+  Buffer b(static_cast<unsigned char*>(std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096)));
   if (b) std::memset(b.get(), 0x5a, bytes);  // touch every page before timing
   return b;
 }
