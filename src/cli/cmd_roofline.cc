@@ -18,8 +18,8 @@ namespace {
 
 struct RooflineArgs {
   std::vector<int> threads;
-  int trials = 5;
-  double seconds = 0.05;
+  int trials = 30;
+  double seconds = 0.005;
   std::string output;
   bool no_cache = false;
   bool json = false;
