@@ -6,10 +6,15 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 MODELS := fashion_mlp fashion_cnn fashion_lstm fashion_gru
 
-.PHONY: deps build serve test test-asan bench format format-check clean
+.PHONY: deps deps-peers build serve test test-asan bench bench-peers format format-check clean
 
 deps:
 	scripts/install-deps
+
+# Node.js + onnxruntime-node, LibTorch + OpenBLAS, Debian's torch/onnx/numpy: the peer benchmarks
+# and their CTest check (label peers) need them.
+deps-peers: deps
+	scripts/install-peer-deps
 
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache $(CMAKE_FLAGS)
@@ -19,7 +24,8 @@ build: deps
 serve: build
 	@for m in $(MODELS); do $(BUILD)/softdpu bench models/$$m/1/model.onnx --iterations 2000 || exit 1; echo; done
 
-test: build
+# deps-peers first so that the LibTorch peer is configured and the peers test runs, not skips.
+test: deps-peers build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this too). Optimised
@@ -34,6 +40,13 @@ test-asan: deps
 bench: build
 	$(BUILD)/bench/softdpu_bench_kernels --benchmark_min_time=0.2
 	@for m in $(MODELS); do $(BUILD)/softdpu bench models/$$m/1/model.onnx --json || exit 1; done
+
+# softdpu vs ONNX Runtime vs LibTorch at batch 1 (docs/benchmarks.md). PEERS_ARGS is passed to
+# bench/peers/run.py (e.g. PEERS_ARGS="--rounds 3 --models lstm_h1024").
+PEERS_ARGS ?=
+bench-peers: deps-peers build
+	/usr/bin/python3 bench/peers/make_models.py --out $(BUILD)/peer-models
+	/usr/bin/python3 bench/peers/run.py --build $(BUILD) $(PEERS_ARGS)
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

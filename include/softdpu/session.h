@@ -51,6 +51,15 @@ struct PlanOptions {
 struct PlanStats {
   size_t arena_bytes = 0;   // activations and scratch, one buffer reused by every run
   size_t weight_bytes = 0;  // constants the kernels read
+  // Constant bytes one run actually reads: a recurrent weight (LSTM/GRU/RNN input R) counts once
+  // per time step, a Gather from a constant table (an embedding) only the rows it gathers. This
+  // is the traffic behind `softdpu bench --json`'s achieved GB/s.
+  size_t weight_bytes_read = 0;
+  // The weight bytes live across the reads that dominate weight_bytes_read, which decide whether
+  // the weights stream from L2, L3 or DRAM: the largest recurrent layer's weights when the model
+  // has one (its R is re-read every time step), else every constant byte one run touches (a
+  // gathered table counting only its gathered rows).
+  size_t weight_working_set = 0;
   int64_t parameter_count = 0;
   int kernel_count = 0;                  // nodes left after folding and fusion
   std::map<std::string, int> op_counts;  // per op type in the planned program

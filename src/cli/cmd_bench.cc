@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/roofline_cache.h"
 
 namespace softdpu::cli {
 namespace {
@@ -21,6 +22,7 @@ struct BenchArgs {
   int warmup = 50;
   std::vector<std::string> inputs;
   bool json = false;
+  std::string roofline;  // cached roofline to compare against (default_roofline_path())
 };
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -94,6 +96,11 @@ int run_bench(const BenchArgs& a) {
       {"precision", precision_label(a.precision, *s)},
       {"arena_bytes", ps.arena_bytes},
   };
+  // Weight traffic per inference against the roofline (src/cli/roofline_cache.h); per batch item
+  // the weights are read once for the whole batch, so bytes/latency is the achieved bandwidth.
+  j.update(weight_bandwidth(ps.weight_bytes_read, ps.weight_working_set,
+                            percentile(sorted, 50) * 1e-6, a.threads,
+                            a.roofline.empty() ? default_roofline_path() : a.roofline));
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -107,6 +114,15 @@ int run_bench(const BenchArgs& a) {
   std::printf("throughput   %.0f inferences/s\n", j["throughput_per_s"].get<double>());
   std::printf("memory       peak RSS %.1f MiB, weights %.2f MiB, arena %.2f MiB\n",
               ru.ru_maxrss / 1024.0, ps.weight_bytes / 1048576.0, ps.arena_bytes / 1048576.0);
+  std::printf("weights      %.2f MiB read per inference from %s, %.1f GB/s at p50",
+              ps.weight_bytes_read / 1048576.0, j["weight_level"].get<std::string>().c_str(),
+              j["achieved_gb_per_s"].get<double>());
+  if (j["bandwidth_fraction"].is_number())
+    std::printf(" = %.0f%% of the measured %s bandwidth (%.1f GB/s)\n",
+                100 * j["bandwidth_fraction"].get<double>(),
+                j["weight_level"].get<std::string>().c_str(), j["level_gb_per_s"].get<double>());
+  else
+    std::printf(" (%s)\n", j["roofline_note"].get<std::string>().c_str());
   return 0;
 }
 }  // namespace
@@ -121,6 +137,8 @@ void register_bench(CLI::App& app, CommandFn* run) {
   cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (random data otherwise)");
   cmd->add_flag("--json", args->json, "print JSON");
+  cmd->add_option("--roofline", args->roofline,
+                  "roofline cache to compare against (default: softdpu roofline's)");
   add_precision_flags(cmd, &args->precision);
   cmd->callback([args, run] { *run = [args] { return run_bench(*args); }; });
 }

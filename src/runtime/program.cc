@@ -91,6 +91,32 @@ ValueInfo info_of(const ir::Value& v) {
   return {v.name, v.dtype, v.shape};
 }
 
+// How many bytes of the constant input `index` of node one run reads (see
+// PlanStats::weight_bytes_read). `bytes` is its stored size.
+bool is_recurrent(ir::OpType op) {
+  return op == ir::OpType::kLSTM || op == ir::OpType::kGRU || op == ir::OpType::kRNN;
+}
+
+size_t bytes_read_per_run(const ir::Graph& g, const ir::Node& node, size_t index, size_t bytes) {
+  if (is_recurrent(node.op) && index == 2 && !node.inputs.empty() && node.inputs[0] >= 0) {
+    const Shape& x = g.values[node.inputs[0]].shape;  // [seq, batch, in] or [batch, seq, in]
+    const ir::Attribute* layout = node.attr("layout");
+    const size_t seq_axis = layout && layout->i == 1 ? 1 : 0;
+    if (x.size() == 3 && x[seq_axis] > 0) return bytes * static_cast<size_t>(x[seq_axis]);
+  }
+  if (node.op == ir::OpType::kGather && index == 0 && node.inputs.size() > 1 &&
+      node.inputs[1] >= 0) {
+    const ir::Value& data = g.values[node.inputs[0]];
+    const ir::Value& indices = g.values[node.inputs[1]];
+    const ir::Attribute* axis = node.attr("axis");
+    const int64_t n_idx = shape_numel(indices.shape);
+    if ((!axis || axis->i == 0) && !indices.constant && !data.shape.empty() && data.shape[0] > 0 &&
+        n_idx >= 0 && n_idx < data.shape[0])
+      return bytes / static_cast<size_t>(data.shape[0]) * static_cast<size_t>(n_idx);
+  }
+  return bytes;
+}
+
 }  // namespace
 
 std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions& opt) {
@@ -241,6 +267,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   st.arena_bytes = mem.arena_bytes;
   st.kernel_count = nsteps;
   std::vector<bool> counted(nv, false);
+  size_t all_touched = 0, largest_recurrent = 0;
   for (const ir::Node& node : g.nodes) {
     st.op_counts[ir::op_name(node.op)]++;
     // A narrow layer's kernel streams its packed weights, not the fp32 constants.
@@ -250,6 +277,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
       wf = node_weight_format(node);
       st.layer_formats[node.name] = wf.name;
     }
+    size_t node_touched = 0;
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int v = node.inputs[i];
       if (v < 0 || counted[v] || !g.values[v].constant) continue;
@@ -265,10 +293,16 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
         format = wf.name;
       }
       st.weight_bytes += bytes;
+      const size_t read = bytes_read_per_run(g, node, i, bytes);
+      st.weight_bytes_read += read;
+      node_touched += std::min(read, bytes);
       st.weight_bytes_by_format[format] += bytes;
       if (dtype_is_float(t.dtype())) st.parameter_count += t.numel();
     }
+    all_touched += node_touched;
+    if (is_recurrent(node.op)) largest_recurrent = std::max(largest_recurrent, node_touched);
   }
+  st.weight_working_set = largest_recurrent > 0 ? largest_recurrent : all_touched;
   prog->pool = std::make_unique<ThreadPool>(opt.threads);
   return prog;
 }

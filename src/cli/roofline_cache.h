@@ -1,0 +1,38 @@
+// The roofline result `softdpu roofline` measures and caches, and what `softdpu bench --json`
+// derives from it: which memory level a model's weights stream from, the achieved bandwidth and
+// its fraction of that level's measured bandwidth.
+//
+// Cache file: $SOFTDPU_ROOFLINE if set, else $XDG_CACHE_HOME/softdpu/roofline.json, else
+// $HOME/.cache/softdpu/roofline.json. It records the CPU model; a file from another CPU is ignored.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/cache_info.h"
+#include "core/roofline.h"
+
+namespace softdpu::cli {
+
+std::string default_roofline_path();
+
+// "model name" from /proc/cpuinfo ("unknown" if unreadable).
+std::string cpu_model_name();
+
+nlohmann::json roofline_to_json(const Roofline& r);
+
+// Reads a cached roofline; returns false with *why set when missing, unreadable or from another
+// CPU.
+bool load_roofline(const std::string& path, nlohmann::json* out, std::string* why);
+
+// Level ("L1", "L2", "L3", "DRAM") whose capacity holds a `working_set` of weight bytes for
+// `threads` threads: private L1/L2 add up over threads; a level counts as holding the weights up to
+// 3/4 of its size (the rest goes to activations, code and the other thread's data).
+std::string weight_level(const CacheSizes& c, size_t working_set, int threads);
+
+// The bench JSON fields for weight bandwidth: weight_bytes_per_inference, achieved_gb_per_s,
+// weight_level, and (with a roofline) level_gb_per_s and bandwidth_fraction.
+nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double seconds, int threads,
+                                const std::string& roofline_path);
+
+}  // namespace softdpu::cli
