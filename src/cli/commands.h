@@ -15,5 +15,6 @@ void register_run(CLI::App& app, CommandFn* run);
 void register_bench(CLI::App& app, CommandFn* run);
 void register_conformance(CLI::App& app, CommandFn* run);
 void register_quantize(CLI::App& app, CommandFn* run);
+void register_serve(CLI::App& app, CommandFn* run);
 
 }  // namespace softdpu::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   softdpu::cli::register_bench(app, &run);
   softdpu::cli::register_conformance(app, &run);
   softdpu::cli::register_quantize(app, &run);
+  softdpu::cli::register_serve(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
