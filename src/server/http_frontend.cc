@@ -1,9 +1,10 @@
 // Boost.Beast listener and connections; routing of the KServe v2 REST endpoints to the core.
 #include "server/http_frontend.h"
 
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -293,8 +294,11 @@ void Session::handle_infer(const std::string& model, const std::string& version)
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, InferenceServer* core, const HttpOptions& opt, bool metrics_only)
-      : ioc_(ioc), acceptor_(ioc), core_(core), opt_(opt), metrics_only_(metrics_only) {}
+  // Connections are spread round-robin over `pool`: each connection lives on one single-threaded
+  // io_context, so its reads, handler and writes never change thread.
+  Listener(std::vector<std::unique_ptr<net::io_context>>& pool, InferenceServer* core,
+           const HttpOptions& opt, bool metrics_only)
+      : pool_(pool), acceptor_(*pool[0]), core_(core), opt_(opt), metrics_only_(metrics_only) {}
 
   Status listen(const std::string& address, int port) {
     beast::error_code ec;
@@ -313,14 +317,15 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
   int port() const { return port_; }
   void accept() {
-    acceptor_.async_accept(
-        net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
-          if (ec == net::error::operation_aborted) return;
-          if (!ec)
-            std::make_shared<Session>(std::move(s), self->core_, self->opt_, self->metrics_only_)
-                ->start();
-          self->accept();
-        });
+    acceptor_.async_accept(pool_[next_++ % pool_.size()]->get_executor(),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+                             if (ec == net::error::operation_aborted) return;
+                             if (!ec)
+                               std::make_shared<Session>(std::move(s), self->core_, self->opt_,
+                                                         self->metrics_only_)
+                                   ->start();
+                             self->accept();
+                           });
   }
   void close() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -330,7 +335,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
  private:
-  net::io_context& ioc_;
+  std::vector<std::unique_ptr<net::io_context>>& pool_;
+  size_t next_ = 0;
   tcp::acceptor acceptor_;
   InferenceServer* core_;
   const HttpOptions& opt_;
@@ -340,24 +346,30 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 class HttpFrontendImpl final : public HttpFrontend {
  public:
-  HttpFrontendImpl(InferenceServer* core, const HttpOptions& opt)
-      : opt_(opt), ioc_(opt.threads > 0 ? opt.threads : 1), core_(core) {}
+  HttpFrontendImpl(InferenceServer* core, const HttpOptions& opt) : opt_(opt), core_(core) {
+    int n = opt_.threads > 0 ? opt_.threads
+                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) pool_.push_back(std::make_unique<net::io_context>(1));
+  }
   ~HttpFrontendImpl() override { stop(); }
 
   Status start() {
-    api_ = std::make_shared<Listener>(ioc_, core_, opt_, false);
+    api_ = std::make_shared<Listener>(pool_, core_, opt_, false);
     Status st = api_->listen(opt_.address, opt_.port);
     if (!st) return st;
     if (opt_.metrics_port >= 0) {
-      metrics_ = std::make_shared<Listener>(ioc_, core_, opt_, true);
+      metrics_ = std::make_shared<Listener>(pool_, core_, opt_, true);
       st = metrics_->listen(opt_.address, opt_.metrics_port);
       if (!st) return st;
       metrics_->accept();
     }
     api_->accept();
-    int n = opt_.threads > 0 ? opt_.threads
-                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& ioc : pool_) {
+      threads_.emplace_back([c = ioc.get()] {
+        auto work = net::make_work_guard(*c);  // idle threads wait for connections
+        c->run();
+      });
+    }
     return Status::ok();
   }
   int port() const override { return api_->port(); }
@@ -367,14 +379,14 @@ class HttpFrontendImpl final : public HttpFrontend {
     stopped_ = true;
     if (api_) api_->close();
     if (metrics_) metrics_->close();
-    ioc_.stop();
+    for (auto& ioc : pool_) ioc->stop();
     for (std::thread& t : threads_)
       if (t.joinable()) t.join();
   }
 
  private:
   HttpOptions opt_;
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<net::io_context>> pool_;  // one per I/O thread
   InferenceServer* core_;
   std::shared_ptr<Listener> api_, metrics_;
   std::vector<std::thread> threads_;

@@ -2,7 +2,8 @@
 // tensor extension, sequence and timeout parameters, keep-alive, a request body limit (413), and
 // an optional second listener that serves only GET /metrics (Prometheus text).
 //
-// Threads: `threads` I/O threads share one io_context; each connection is a strand. A batch-1
+// Threads: `threads` I/O threads, each running its own io_context; connections are spread over
+// them round-robin and stay on one thread (no cross-thread wake-ups per request). A batch-1
 // request to an idle model instance runs on the I/O thread that read it (no hand-off); queued
 // requests complete on a model worker and the response is posted back to the connection.
 #pragma once

@@ -172,6 +172,18 @@ TEST_F(HttpErrors, ClientDisconnectsMidRequest) {
   EXPECT_EQ(c.get("/v2/health/ready").status, 200);
 }
 
+TEST_F(HttpErrors, TimeoutBeforeExecution) {
+  // The timeout runs from arrival (the body fully read) to the start of execution; decoding a
+  // 784-element JSON body alone takes longer than 1 us, so this request cannot make it.
+  TestClient c(server_->port());
+  json j = good_json();
+  j["parameters"] = {{"timeout", 1}};
+  expect_error(c.post("/v2/models/fashion_mlp/infer", j.dump()), 504,
+               {"timed out", "timeout 1 us", "fashion_mlp"});
+  j["parameters"] = {{"timeout", 10000000}};  // 10 s: plenty
+  EXPECT_EQ(c.post("/v2/models/fashion_mlp/infer", j.dump()).status, 200);
+}
+
 TEST_F(HttpErrors, BadParameters) {
   TestClient c(server_->port());
   json j = good_json();
