@@ -30,14 +30,14 @@ TEST(ServerScheduling, DynamicBatchingMergesConcurrentRequests) {
   })");
   ServerOptions so;
   so.model_repository = repo.path().string();
-  RunningServer server(so);
+  RunningServer server(so, 64u << 20, /*http_threads=*/4);  // more readers than instances
   ASSERT_TRUE(server.ok());
   Tensor x = read_npy(kRoot + "/tests/data/models/fashion_cnn/input.npy");
   Tensor ref = read_npy(kRoot + "/tests/data/models/fashion_cnn/logits.npy");
   constexpr int kClients = 8, kEach = 6;
   std::atomic<int> ok{0};
   uint64_t inferences = 0, executions = 0;
-  for (int round = 0; round < 5 && executions == inferences; ++round) {
+  for (int round = 0; round < 10 && executions == inferences; ++round) {
     std::barrier sync(kClients);
     std::vector<std::thread> clients;
     for (int t = 0; t < kClients; ++t) {

@@ -129,7 +129,8 @@ class TestClient {
 // The real server: core + HTTP on 127.0.0.1, ports chosen by the OS.
 class RunningServer {
  public:
-  explicit RunningServer(ServerOptions so, size_t max_request_bytes = 64u << 20) {
+  explicit RunningServer(ServerOptions so, size_t max_request_bytes = 64u << 20,
+                         int http_threads = 2) {
     so.max_request_bytes = max_request_bytes;
     Status st = InferenceServer::create(so, &core_);
     EXPECT_TRUE(st) << st.to_string();
@@ -138,7 +139,7 @@ class RunningServer {
     ho.address = "127.0.0.1";
     ho.port = 0;
     ho.metrics_port = 0;
-    ho.threads = 2;
+    ho.threads = http_threads;
     ho.max_request_bytes = max_request_bytes;
     st = HttpFrontend::start(core_.get(), ho, &http_);
     EXPECT_TRUE(st) << st.to_string();
