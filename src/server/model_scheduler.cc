@@ -64,11 +64,17 @@ void ModelVersion::infer(InferRequest request, InferCallback done) {
   std::vector<std::pair<Status, InferResponse>> results;
   execute(idle, batch, &results);
   idle->mu.unlock();
-  // A worker may have skipped the queue while this instance was busy: wake one.
-  queue_cv_.notify_one();
   deliver(batch, results);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (--running_inline_ == 0) idle_cv_.notify_all();
+  bool queued;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued = !queue_.empty();
+    if (--running_inline_ == 0) idle_cv_.notify_all();
+  }
+  // Requests queued while this instance ran inline: wake a worker (its own instance may be busy
+  // while this one is free now). Not unconditionally: waking an idle worker for nothing costs a
+  // context switch per request.
+  if (queued) queue_cv_.notify_one();
 }
 
 void ModelVersion::worker_loop(ModelInstance* inst) {
