@@ -20,9 +20,15 @@ build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Until the server lands, the main job is a batch-1 benchmark of each bundled model.
+# The main job: the bundled models behind the KServe v2 microservice (docs/serving.md).
 serve: build
-	@for m in $(MODELS); do $(BUILD)/softdpu bench models/$$m/1/model.onnx --iterations 2000 || exit 1; echo; done
+	@echo "Once 'ready' shows, try (from another shell):"
+	@echo "  curl -s localhost:8000/v2/models/fashion_mlp"
+	@echo "  curl -s -X POST localhost:8000/v2/models/fashion_mlp/infer -H 'Content-Type: application/json' \\"
+	@echo "    -d '{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":'\"\$$(python3 -c 'print([0.5]*784)')\"'}]}'"
+	@echo "  curl -s localhost:8002/metrics | head"
+	@echo
+	$(BUILD)/softdpu serve
 
 # deps-peers first so that the LibTorch peer is configured and the peers test runs, not skips.
 test: deps-peers build

@@ -18,5 +18,6 @@ void register_quantize(CLI::App& app, CommandFn* run);
 void register_eval(CLI::App& app, CommandFn* run);
 void register_compile(CLI::App& app, CommandFn* run);
 void register_roofline(CLI::App& app, CommandFn* run);
+void register_serve(CLI::App& app, CommandFn* run);
 
 }  // namespace softdpu::cli

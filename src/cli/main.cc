@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   softdpu::cli::register_eval(app, &run);
   softdpu::cli::register_compile(app, &run);
   softdpu::cli::register_roofline(app, &run);
+  softdpu::cli::register_serve(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
