@@ -86,7 +86,8 @@ void parse(const json& j, const std::string& dir_name, ModelConfig* c) {
            dir_name + "'");
   }
   if (j.contains("platform")) {
-    if (j["platform"] != "onnx") fail("config.platform: only \"onnx\" is supported");
+    if (j["platform"] != "onnx" && j["platform"] != "sdpu")
+      fail("config.platform: \"onnx\" or \"sdpu\" (the version directory's file decides)");
   }
   c->max_batch_size = get_int(j, "max_batch_size", "config", 0, 0);
   if (j.contains("inputs")) c->inputs = get_tensors(j["inputs"], "config.inputs");

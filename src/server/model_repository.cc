@@ -44,7 +44,8 @@ std::vector<int64_t> list_versions(const std::string& root, const std::string& m
     if (name.empty() || name.size() > 18 ||
         !std::all_of(name.begin(), name.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
       continue;
-    if (!fs::exists(it->path() / "model.onnx", ec)) continue;
+    if (!fs::exists(it->path() / "model.sdpu", ec) && !fs::exists(it->path() / "model.onnx", ec))
+      continue;
     out.push_back(std::stoll(name));
   }
   std::sort(out.begin(), out.end());
@@ -68,13 +69,17 @@ Status select_versions(const ModelConfig& c, const std::vector<int64_t>& availab
     for (int64_t v : available) have += (have.empty() ? "" : ", ") + std::to_string(v);
     return {StatusCode::kNotFound, "model '" + c.name + "': no version to serve under policy '" +
                                        c.version_policy + "' (version directories with a " +
-                                       "model.onnx: " + (have.empty() ? "none" : have) + ")"};
+                                       "model.sdpu or model.onnx: " + (have.empty() ? "none" : have) + ")"};
   }
   return Status::ok();
 }
 
 std::string model_file(const std::string& root, const std::string& model, int64_t version) {
-  return (fs::path(root) / model / std::to_string(version) / "model.onnx").string();
+  // A compiled model (softdpu compile, docs/precision.md) wins over the ONNX beside it.
+  const fs::path dir = fs::path(root) / model / std::to_string(version);
+  std::error_code ec;
+  if (fs::exists(dir / "model.sdpu", ec)) return (dir / "model.sdpu").string();
+  return (dir / "model.onnx").string();
 }
 
 std::string model_fingerprint(const std::string& root, const std::string& model) {
