@@ -67,9 +67,10 @@ Status select_versions(const ModelConfig& c, const std::vector<int64_t>& availab
   if (out->empty()) {
     std::string have;
     for (int64_t v : available) have += (have.empty() ? "" : ", ") + std::to_string(v);
-    return {StatusCode::kNotFound, "model '" + c.name + "': no version to serve under policy '" +
-                                       c.version_policy + "' (version directories with a " +
-                                       "model.sdpu or model.onnx: " + (have.empty() ? "none" : have) + ")"};
+    return {StatusCode::kNotFound,
+            "model '" + c.name + "': no version to serve under policy '" + c.version_policy +
+                "' (version directories with a " +
+                "model.sdpu or model.onnx: " + (have.empty() ? "none" : have) + ")"};
   }
   return Status::ok();
 }
