@@ -1,6 +1,7 @@
 // softdpu eval and --precision auto through the real command line.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -21,8 +22,10 @@ struct Result {
 };
 
 Result sh(const std::string& args) {
-  const std::string err_path =
-      (std::filesystem::temp_directory_path() / "softdpu_eval_cli_stderr").string();
+  // Per process: CTest runs the tests of this file in parallel processes.
+  const std::string err_path = (std::filesystem::temp_directory_path() /
+                                ("softdpu_eval_cli_stderr." + std::to_string(getpid())))
+                                   .string();
   const std::string cmd = kBin + " " + args + " 2>" + err_path;
   Result r{-1, "", ""};
   FILE* p = popen(cmd.c_str(), "r");
