@@ -142,6 +142,20 @@ SearchResult search_precision(Session& session, const PlanOptions& base,
     log("combined: agreement drop " + std::to_string(100.0 - agreement) + " points");
   }
 
+  if (100.0 - agreement > opt.budget) {
+    // Only pinned layers can be left narrowed here: every searched layer is back at fp32.
+    std::string pinned;
+    for (const auto& [layer, f] : base.layer_precision) {
+      pinned += (pinned.empty() ? "" : ", ") + layer + "=" + f;
+    }
+    throw Error(StatusCode::kInvalidArgument,
+                "the budget of " + std::to_string(opt.budget) +
+                    " points cannot be met: with every searched layer at fp32, the layers "
+                    "pinned by --layer-precision (" +
+                    (pinned.empty() ? std::string("none") : pinned) +
+                    ") already drop top-1 agreement by " + std::to_string(100.0 - agreement) +
+                    " points; pin them wider or raise --budget");
+  }
   result.agreement = agreement;
   result.measurements = search.measurements();
   result.layer_precision = base.layer_precision;

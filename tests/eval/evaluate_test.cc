@@ -131,6 +131,21 @@ TEST(PrecisionSearch, StaysWithinBudgetWhenRemeasured) {
 
   so.budget = -1;
   EXPECT_THROW(eval::search_precision(*s, PlanOptions{}, calib, so), Error);
+
+  // Impossible: layers pinned to ms-fp8 (about 3 points of agreement on this MLP) cost more than
+  // a zero budget allows; the message says so and names the layers.
+  PlanOptions pinned;
+  pinned.layer_precision = {
+      {"/net/net.1/Gemm", "ms-fp8"}, {"/net/net.3/Gemm", "ms-fp8"}, {"/net/net.5/Gemm", "ms-fp8"}};
+  so.budget = 0;
+  try {
+    eval::search_precision(*s, pinned, calib, so);
+    ADD_FAILURE() << "an impossible budget was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cannot be met"), std::string::npos) << m;
+    EXPECT_NE(m.find("/net/net.1/Gemm=ms-fp8"), std::string::npos) << m;
+  }
 }
 
 TEST(SvgPlot, PointsLandInsideThePlotArea) {
