@@ -31,7 +31,11 @@ class Search {
       : session_(s), base_(base), data_(d), opt_(o) {
     base_.precision = "fp32";
     base_.use_compiled_precision = false;  // the reference is FP32, even for a .sdpu
-    reference_ = predict(session_, base_, data_, opt_.run);
+    // The reference is plain FP32: the user's pins are part of what is measured against it.
+    PlanOptions fp32 = base_;
+    fp32.layer_precision.clear();
+    fp32.keep_fp32.clear();
+    reference_ = predict(session_, fp32, data_, opt_.run);
   }
 
   // Agreement (%) with FP32 when `choice` overrides the base plan.
