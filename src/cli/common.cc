@@ -4,6 +4,7 @@
 #include <iostream>
 #include <random>
 
+#include "compress/compressed_matrix.h"
 #include "core/npy.h"
 #include "formats/format.h"
 
@@ -60,6 +61,19 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--keep-fp32", args->keep_fp32,
                   "layers kept at fp32: node names, 'first', 'last' (comma list)")
       ->delimiter(',');
+  cmd->add_option("--circulant", args->circulant,
+                  "block-circulant weights (FFT products) with blocks of B (4..256, a power of "
+                  "two): every Gemm/MatMul/LSTM/GRU/RNN layer, or those of --circulant-layers");
+  cmd->add_option("--circulant-layers", args->circulant_layers,
+                  "layers --circulant applies to (comma list of node names)")
+      ->delimiter(',');
+  cmd->add_option("--prune", args->prune,
+                  "EIE sparse weights: keep this fraction (0, 1] of each layer's weights by "
+                  "magnitude (layers not made circulant)");
+  cmd->add_option("--codebook-bits", args->codebook_bits,
+                  "with --prune: share weights through a k-means codebook of 2^N values (1..4)");
+  cmd->add_option("--codebook-values", args->codebook_values,
+                  "precision of the shared codebook values: fp32, bf16, fp16");
 }
 
 void apply_precision(const PrecisionArgs& args, PlanOptions* opt) {
@@ -77,6 +91,17 @@ void apply_precision(const PrecisionArgs& args, PlanOptions* opt) {
     }
   }
   opt->keep_fp32 = args.keep_fp32;
+  if (args.circulant != -1) {
+    compress::check_circulant_block(args.circulant);
+    opt->circulant_block = args.circulant;
+  }
+  opt->circulant_layers = args.circulant_layers;
+  if (args.prune != -1) {
+    compress::check_density(args.prune);
+    opt->prune_density = args.prune;
+  }
+  opt->codebook_bits = args.codebook_bits;
+  opt->codebook_values = args.codebook_values;
 }
 
 Tensor random_input(const ValueInfo& info, uint32_t seed) {

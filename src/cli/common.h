@@ -19,9 +19,17 @@ struct PrecisionArgs {
   std::string precision = "fp32";
   std::vector<std::string> layer_precision;  // NODE=FORMAT
   std::vector<std::string> keep_fp32;        // node names or first/last (comma lists allowed)
+  // Compressed formats (docs/compression.md); -1 = flag not given.
+  int circulant = -1;
+  std::vector<std::string> circulant_layers;
+  double prune = -1;
+  int codebook_bits = 0;
+  std::string codebook_values = "fp32";
 };
 
-// Adds --precision, --layer-precision NODE=F (repeatable) and --keep-fp32 a,b to cmd.
+// Adds --precision, --layer-precision NODE=F (repeatable) and --keep-fp32 a,b to cmd, and the
+// compression flags --circulant B, --circulant-layers a,b, --prune D, --codebook-bits N,
+// --codebook-values F.
 void add_precision_flags(CLI::App* cmd, PrecisionArgs* args);
 
 // Copies the flags into opt. Throws Error(kInvalidArgument) for a malformed NODE=F or a node
