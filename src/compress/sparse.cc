@@ -66,22 +66,28 @@ std::vector<float> kmeans_codebook(std::vector<float> values, int entries,
     const double lo = values.front(), hi = values.back();
     for (int i = 0; i < entries; ++i)
       c.push_back(static_cast<float>(lo + (hi - lo) * i / (entries - 1)));
-    std::vector<double> sum(entries);
-    std::vector<int64_t> cnt(entries);
-    for (int iter = 0; iter < 50; ++iter) {
-      std::fill(sum.begin(), sum.end(), 0.0);
-      std::fill(cnt.begin(), cnt.end(), 0);
-      for (float v : values) {
-        const int i = nearest_centroid(c, v);
-        sum[i] += v;
-        cnt[i]++;
-      }
+    // The values are sorted, so each cluster is a contiguous run between the midpoints of
+    // neighbouring centroids: with prefix sums an iteration costs O(entries log n), and Lloyd's
+    // iteration can run to its fixed point even for layers with millions of weights.
+    std::vector<double> prefix(values.size() + 1, 0.0);
+    for (size_t i = 0; i < values.size(); ++i) prefix[i + 1] = prefix[i] + values[i];
+    for (int iter = 0; iter < 1000; ++iter) {
       bool moved = false;
+      size_t lo = 0;
       for (int i = 0; i < entries; ++i) {
-        if (cnt[i] == 0) continue;  // an empty cluster keeps its place
-        const float nc = static_cast<float>(sum[i] / cnt[i]);
-        moved |= nc != c[i];
-        c[i] = nc;
+        // Values up to the midpoint with the next centroid (ties go to the lower one, as
+        // nearest_centroid decides them) belong to centroid i.
+        size_t hi = values.size();
+        if (i + 1 < entries) {
+          const float mid = c[i] + (c[i + 1] - c[i]) / 2;
+          hi = std::upper_bound(values.begin() + lo, values.end(), mid) - values.begin();
+        }
+        if (hi > lo) {
+          const float nc = static_cast<float>((prefix[hi] - prefix[lo]) / double(hi - lo));
+          moved |= nc != c[i];
+          c[i] = nc;
+        }
+        lo = hi;
       }
       std::sort(c.begin(), c.end());
       if (!moved) break;

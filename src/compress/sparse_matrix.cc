@@ -1,12 +1,54 @@
 #include "compress/sparse_matrix.h"
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a known false positive of
+// -Wmaybe-uninitialized); silence it for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "compress/epilogue.h"
 #include "compress/sparse.h"
+#include "core/cpu.h"
 
 namespace softdpu::compress {
+namespace {
+
+// One column's entries with AVX-512, 16 at a time: the 4-bit relative indices become row numbers
+// by an in-register prefix sum, the codebook lookup is one vpermps (16 shared values fit one
+// register), and the accumulators are gathered, updated and scattered. Rows within a column are
+// distinct, so the scatter has no conflicts. `values` is null with a codebook.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void column_avx512(
+    const uint8_t* code, const float* values, uint32_t begin, uint32_t end, const float* table,
+    float xc, float* acc) {
+  const __m512 codebook = _mm512_loadu_ps(table);
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i low4 = _mm512_set1_epi32(15), one = _mm512_set1_epi32(1);
+  const __m512i last = _mm512_set1_epi32(15);
+  const __m512 x = _mm512_set1_ps(xc);
+  __m512i base = _mm512_set1_epi32(-1);  // row of the previous entry
+  for (uint32_t e = begin; e < end; e += 16) {
+    const __mmask16 m = end - e >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (end - e)) - 1);
+    const __m512i c = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, code + e));
+    // Inclusive prefix sum of (z + 1) across the 16 lanes.
+    __m512i s = _mm512_add_epi32(_mm512_and_si512(c, low4), one);
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 15));
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 14));
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 12));
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 8));
+    const __m512i rows = _mm512_add_epi32(base, s);
+    const __m512 w = values ? _mm512_maskz_loadu_ps(m, values + e)
+                            : _mm512_permutexvar_ps(_mm512_srli_epi32(c, 4), codebook);
+    __m512 a = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, acc, 4);
+    a = _mm512_fmadd_ps(w, x, a);
+    _mm512_mask_i32scatter_ps(acc, m, rows, a, 4);
+    base = _mm512_permutexvar_epi32(last, rows);  // lane 15 (a masked tail ends the column)
+  }
+}
+
+}  // namespace
 
 SparseMatrix::SparseMatrix(const float* w, int64_t n, int64_t k, int64_t ldw,
                            const SparseOptions& opt)
@@ -108,7 +150,7 @@ size_t SparseMatrix::scratch_bytes(int64_t m) const {
 }
 
 void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-                          const kernels::GemmEpilogue& ep, float* acc) const {
+                          const kernels::GemmEpilogue& ep, float* acc, bool vectorised) const {
   const Pe& pe = pe_[p];
   const int pes = static_cast<int>(pe_.size());
   const uint32_t* ptr = pe.col_ptr.data();
@@ -116,7 +158,16 @@ void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* 
   for (int64_t r = 0; r < m; ++r) {
     const float* xr = x + r * ldx;
     std::fill(acc, acc + pe.rows, 0.f);
-    if (bits_ > 0) {
+    if (vectorised) {
+      alignas(64) float table[16] = {};
+      std::copy(codebook_.begin(), codebook_.end(), table);
+      const float* val = bits_ > 0 ? nullptr : pe.value.data();
+      for (int64_t c = 0; c < k_; ++c) {
+        const float xc = xr[c];
+        if (xc == 0.f || ptr[c] == ptr[c + 1]) continue;
+        column_avx512(code, val, ptr[c], ptr[c + 1], table, xc, acc);
+      }
+    } else if (bits_ > 0) {
       const float* cb = codebook_.data();
       for (int64_t c = 0; c < k_; ++c) {
         const float xc = xr[c];
@@ -157,7 +208,7 @@ void SparseMatrix::apply_scalar(int64_t m, const float* x, int64_t ldx, float* y
   float* acc = static_cast<float*>(scratch);
   int64_t off = 0;
   for (int p = 0; p < pes(); ++p) {
-    run_pe(p, m, x, ldx, y, ldy, ep, acc + off);
+    run_pe(p, m, x, ldx, y, ldy, ep, acc + off, false);
     off += (pe_[p].rows + 15) / 16 * 16;
   }
 }
@@ -165,13 +216,21 @@ void SparseMatrix::apply_scalar(int64_t m, const float* x, int64_t ldx, float* y
 void SparseMatrix::apply(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                          const kernels::GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
   if (m <= 0) return;
-  if (!pool || pes() == 1) return apply_scalar(m, x, ldx, y, ldy, ep, scratch);
+  const bool vectorised = active_isa() == Isa::kAvx512;
   float* acc = static_cast<float*>(scratch);
+  if (!pool || pes() == 1) {
+    int64_t off = 0;
+    for (int p = 0; p < pes(); ++p) {
+      run_pe(p, m, x, ldx, y, ldy, ep, acc + off, vectorised);
+      off += (pe_[p].rows + 15) / 16 * 16;
+    }
+    return;
+  }
   // PE p's accumulators start after those of PEs 0..p-1, each rounded to 16 floats.
   const int64_t stride = (pe_[0].rows + 15) / 16 * 16;  // PE 0 owns the most rows
   pool->parallel_for(pes(), 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
-      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, acc + p * stride);
+      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, acc + p * stride, vectorised);
   });
 }
 
