@@ -74,9 +74,14 @@ def main():
                 path = os.path.join(tmp, f"{name}_{b0}.npy")
                 np.save(path, images[b0:b0 + args.batch].reshape((-1,) + shape))
                 batches.append(path)
-            dense_bytes = weight_bytes(args.softdpu, model, [])
+            base = name.split("_")[0] + "_" + name.split("_")[1]  # fashion_mlp_circ8 -> fashion_mlp
+            dense_bytes = weight_bytes(args.softdpu, os.path.join(ROOT, "models", base, "1",
+                                                                  "model.onnx"), [])
+            # Fine-tuned models: as detected (no flags); pruned ones also with their codebook
+            # (exact: they hold at most 15 distinct non-zeros per layer).
+            variants = [[]] + ([["--prune", "1", "--codebook-bits", "4"]] if "_cb" in name else [])
             for flags in (CONFIGS if name in ("fashion_mlp", "fashion_lstm", "fashion_gru")
-                          else [[]]):
+                          else variants):
                 correct = 0
                 for i, path in enumerate(batches):
                     out = os.path.join(tmp, "out")
@@ -86,7 +91,7 @@ def main():
                     y = labels[i * args.batch: i * args.batch + len(logits)]
                     correct += int((logits.argmax(1) == y).sum())
                 wb = weight_bytes(args.softdpu, model, flags)
-                print(f"| {name} | `{' '.join(flags) or '(fp32)'}` | {wb:,} | {dense_bytes / wb:.1f}x "
+                print(f"| {name} | `{' '.join(flags) or ('(fp32)' if base == name else '(no flags: detected)')}` | {wb:,} | {dense_bytes / wb:.1f}x "
                       f"| {100.0 * correct / len(images):.2f}% |", flush=True)
 
 

@@ -32,8 +32,10 @@ BatchedRealFft::BatchedRealFft(int n, int howmany, bool measure, bool unaligned)
   }
   std::free(r);
   std::free(c);
-  if (!fwd_ || !inv_) {
-    this->~BatchedRealFft();
+  if (!fwd_ || !inv_) {  // FFTW returns null only when it cannot plan (out of memory)
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    if (fwd_) fftwf_destroy_plan(fwd_);
+    if (inv_) fftwf_destroy_plan(inv_);
     throw std::bad_alloc();
   }
 }
