@@ -347,26 +347,30 @@ TEST(CompressionPlan, BadOptionsAreErrorsSayingWhy) {
   expect_plan_error(m.bytes(), opt, {"'lstm'", "hidden_size 12 is not a multiple of 8"});
 }
 
-// models/fashion_mlp_circ8 was fine-tuned with block-circulant weights in PyTorch and exported as
-// plain ONNX: detected with no flags, it must reproduce PyTorch's logits (written at export).
-TEST(CompressionPlan, FineTunedCirculantModelIsDetectedAndMatchesPyTorch) {
+// models/fashion_mlp_circ8 / _prune15_cb4 were fine-tuned with block-circulant / pruned and
+// weight-shared weights in PyTorch and exported as plain ONNX: detected with no flags, they must
+// reproduce PyTorch's logits (written at export).
+TEST(CompressionPlan, FineTunedModelsAreDetectedAndMatchPyTorch) {
   const std::string root = std::string(SOFTDPU_SOURCE_DIR);
-  for (const char* suffix : {"", "1"}) {
-    const Tensor x =
-        read_npy(root + "/tests/data/models/fashion_mlp_circ8/input" + suffix + ".npy");
-    const Tensor want =
-        read_npy(root + "/tests/data/models/fashion_mlp_circ8/logits" + suffix + ".npy");
-    PlanOptions opt;
-    opt.batch = x.shape()[0];
-    auto s = planned(read_file(root + "/models/fashion_mlp_circ8/1/model.onnx"), opt);
-    ASSERT_TRUE(s);
-    for (const auto& [node, f] : s->stats().layer_formats) EXPECT_EQ(f, "circulant-b8") << node;
-    EXPECT_TRUE(s->stats().layer_compression_error.empty());
-    const auto out = run(*s, {{"input", x}});
-    const Tensor& y = out.at("logits");
-    ASSERT_EQ(y.shape(), want.shape());
-    for (int64_t i = 0; i < y.numel(); ++i)
-      EXPECT_NEAR(y.data_as<float>()[i], want.data_as<float>()[i], 1e-4f) << i;
+  for (const auto& [name, format] :
+       {std::pair<std::string, std::string>{"fashion_mlp_circ8", "circulant-b8"},
+        {"fashion_mlp_prune15_cb4", "sparse"}}) {
+    for (const char* suffix : {"", "1"}) {
+      const std::string data = root + "/tests/data/models/" + name;
+      const Tensor x = read_npy(data + "/input" + suffix + ".npy");
+      const Tensor want = read_npy(data + "/logits" + suffix + ".npy");
+      PlanOptions opt;
+      opt.batch = x.shape()[0];
+      auto s = planned(read_file(root + "/models/" + name + "/1/model.onnx"), opt);
+      ASSERT_TRUE(s);
+      for (const auto& [node, f] : s->stats().layer_formats) EXPECT_EQ(f, format) << node;
+      EXPECT_TRUE(s->stats().layer_compression_error.empty());
+      const auto out = run(*s, {{"input", x}});
+      const Tensor& y = out.at("logits");
+      ASSERT_EQ(y.shape(), want.shape());
+      for (int64_t i = 0; i < y.numel(); ++i)
+        EXPECT_NEAR(y.data_as<float>()[i], want.data_as<float>()[i], 1e-4f) << name << " " << i;
+    }
   }
 }
 
