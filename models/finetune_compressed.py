@@ -24,6 +24,10 @@ import sys
 import time
 import types
 
+# Before torch starts libgomp (see train.py: spinning OpenMP waits are ~8x slower on this shared
+# machine).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -144,6 +148,7 @@ def main():
     if (args.circulant is None) == (args.prune is None):
         ap.error("give exactly one of --circulant B and --prune D")
     torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
     T.seed_everything(args.seed)
     ctor, shape, _, _, _ = T.MODELS[args.model]
     model = ctor()
