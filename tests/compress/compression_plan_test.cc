@@ -347,9 +347,9 @@ TEST(CompressionPlan, BadOptionsAreErrorsSayingWhy) {
   expect_plan_error(m.bytes(), opt, {"'lstm'", "hidden_size 12 is not a multiple of 8"});
 }
 
-// models/fashion_mlp_circ8 / _prune15_cb4 were fine-tuned with block-circulant / pruned and
-// weight-shared weights in PyTorch and exported as plain ONNX: detected with no flags, they must
-// reproduce PyTorch's logits (written at export).
+// models/fashion_mlp_circ8, fashion_mlp_prune15_cb4 and fashion_lstm_circ8 were fine-tuned with
+// block-circulant / pruned and weight-shared weights in PyTorch and exported as plain ONNX:
+// detected with no flags, they must reproduce PyTorch's logits (written at export).
 TEST(CompressionPlan, FineTunedModelsAreDetectedAndMatchPyTorch) {
   const std::string root = std::string(SOFTDPU_SOURCE_DIR);
   for (const auto& [name, format] :
