@@ -46,6 +46,21 @@ struct PlanOptions {
   // fields above are at their defaults. False plans exactly the fields above (e.g. an FP32
   // reference run of a compiled model).
   bool use_compiled_precision = true;
+  // Compressed weight formats (docs/compression.md); they take precedence over precision.
+  // circulant_block B (a power of two, 4..256; 0 = off) projects each eligible layer's weight to
+  // the nearest block-circulant matrix (FFT product); circulant_layers limits it to those nodes.
+  int circulant_block = 0;
+  std::vector<std::string> circulant_layers;
+  // prune_density D in (0, 1] (0 = off) keeps the D largest-magnitude weights of each eligible
+  // layer not made circulant, stored EIE-sparse; codebook_bits (1..4, 0 = exact values) adds
+  // k-means weight sharing with values in codebook_values (fp32, bf16, fp16).
+  double prune_density = 0;
+  int codebook_bits = 0;
+  std::string codebook_values = "fp32";
+  // Lossless detection: weights that already are block-circulant, or sparser than
+  // sparse_threshold, are stored so without any flag (values exact).
+  bool detect_compression = true;
+  double sparse_threshold = 0.25;
 };
 
 struct PlanStats {
@@ -67,6 +82,9 @@ struct PlanStats {
   // constant is counted under "fp32" (its plain size, whatever its type).
   std::map<std::string, size_t> weight_bytes_by_format;
   std::map<std::string, std::string> layer_formats;  // eligible node -> format it runs in
+  // Layers whose weights were projected (circulant) or pruned / weight-shared: node -> relative
+  // Frobenius error ||W - W'||_F / ||W||_F over its weight inputs (docs/compression.md).
+  std::map<std::string, double> layer_compression_error;
 };
 
 class Session {

@@ -43,6 +43,7 @@ int run_info(const InfoArgs& a) {
   j["weight_bytes"] = ps.weight_bytes;
   j["weight_bytes_by_format"] = ps.weight_bytes_by_format;
   j["layer_formats"] = ps.layer_formats;
+  j["layer_compression_error"] = ps.layer_compression_error;
   j["arena_bytes"] = ps.arena_bytes;
   j["batch"] = a.batch;
   if (a.json) {
@@ -68,8 +69,13 @@ int run_info(const InfoArgs& a) {
     sep = ", ";
   }
   std::cout << ")\n";
-  for (const auto& [node, format] : ps.layer_formats)
-    std::cout << "layer        " << node << " " << format << "\n";
+  for (const auto& [node, format] : ps.layer_formats) {
+    std::cout << "layer        " << node << " " << format;
+    const auto e = ps.layer_compression_error.find(node);
+    if (e != ps.layer_compression_error.end())
+      std::cout << " (relative Frobenius error " << e->second << ")";
+    std::cout << "\n";
+  }
   std::cout << "arena        " << ps.arena_bytes << " bytes at batch " << a.batch << "\n";
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 
+#include "compress/compressed_matrix.h"
 #include "core/npy.h"
 #include "data/dataset.h"
 #include "eval/precision_search.h"
@@ -73,6 +74,19 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--calibration-samples", args->calibration_samples,
                   "with --precision auto: samples of the calibration set to use")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--circulant", args->circulant,
+                  "block-circulant weights (FFT products) with blocks of B (4..256, a power of "
+                  "two): every Gemm/MatMul/LSTM/GRU/RNN layer, or those of --circulant-layers");
+  cmd->add_option("--circulant-layers", args->circulant_layers,
+                  "layers --circulant applies to (comma list of node names)")
+      ->delimiter(',');
+  cmd->add_option("--prune", args->prune,
+                  "EIE sparse weights: keep this fraction (0, 1] of each layer's weights by "
+                  "magnitude (layers not made circulant)");
+  cmd->add_option("--codebook-bits", args->codebook_bits,
+                  "with --prune: share weights through a k-means codebook of 2^N values (1..4)");
+  cmd->add_option("--codebook-values", args->codebook_values,
+                  "precision of the shared codebook values: fp32, bf16, fp16");
 }
 
 std::string precision_label(const PrecisionArgs& args, const Session& session) {
@@ -139,6 +153,17 @@ void apply_precision(const PrecisionArgs& args, Session& session, PlanOptions* o
     }
   }
   opt->keep_fp32 = args.keep_fp32;
+  if (args.circulant != -1) {
+    compress::check_circulant_block(args.circulant);
+    opt->circulant_block = args.circulant;
+  }
+  opt->circulant_layers = args.circulant_layers;
+  if (args.prune != -1) {
+    compress::check_density(args.prune);
+    opt->prune_density = args.prune;
+  }
+  opt->codebook_bits = args.codebook_bits;
+  opt->codebook_values = args.codebook_values;
   if (args.precision == "auto") resolve_auto(args, session, opt);
 }
 

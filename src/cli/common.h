@@ -23,10 +23,17 @@ struct PrecisionArgs {
   double budget = -1;
   std::string calibration = "fashion-mnist";  // the train split; a DIR's first samples
   int64_t calibration_samples = 1000;
+  // Compressed formats (docs/compression.md); -1 = flag not given.
+  int circulant = -1;
+  std::vector<std::string> circulant_layers;
+  double prune = -1;
+  int codebook_bits = 0;
+  std::string codebook_values = "fp32";
 };
 
-// Adds --precision, --layer-precision NODE=F (repeatable), --keep-fp32 a,b, and --budget,
-// --calibration, --calibration-samples (for --precision auto) to cmd.
+// Adds --precision, --layer-precision NODE=F (repeatable), --keep-fp32 a,b, --budget,
+// --calibration, --calibration-samples (for --precision auto) and the compression flags
+// --circulant B, --circulant-layers a,b, --prune D, --codebook-bits N, --codebook-values F.
 void add_precision_flags(CLI::App* cmd, PrecisionArgs* args);
 
 // Copies the flags into opt. Throws Error(kInvalidArgument) for a malformed NODE=F or a node

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "passes/passes.h"
+#include "runtime/compression.h"
 #include "runtime/infer_and_fold.h"
 #include "runtime/memory_plan.h"
 #include "runtime/precision.h"
@@ -123,6 +124,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   if (opt.batch < 0) bad_arg("batch must not be negative, got " + std::to_string(opt.batch));
   if (opt.threads < 1) bad_arg("threads must be at least 1, got " + std::to_string(opt.threads));
   validate_precision_options(model, opt);
+  validate_compression_options(model, opt);
   auto prog = std::make_unique<Program>();
   prog->graph = model;
   ir::Graph& g = prog->graph;
@@ -131,6 +133,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   if (opt.optimize) passes::optimize(g);
   ir::remove_dead_nodes(g);
   assign_weight_formats(g, opt);
+  assign_compression(g, opt);
 
   // Strings are plan-time values only (StringNormalizer on constants).
   for (int v : g.inputs) {
@@ -278,6 +281,13 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
       st.layer_formats[node.name] = wf.name;
     }
     size_t node_touched = 0;
+    // A compressed layer streams its compressed form (runtime/compression.h).
+    const ir::Attribute* cbytes = wins.empty() ? nullptr : node.attr(kCompressedBytesAttr);
+    if (cbytes) {
+      st.layer_formats[node.name] = node.attr(kCompressionFormatAttr)->s;
+      if (const ir::Attribute* e = node.attr(kCompressionErrorAttr))
+        st.layer_compression_error[node.name] = e->f;
+    }
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int v = node.inputs[i];
       if (v < 0 || counted[v] || !g.values[v].constant) continue;
@@ -286,7 +296,11 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
       size_t bytes = t.nbytes();
       std::string format = "fp32";
       const bool is_weight = std::find(wins.begin(), wins.end(), int(i)) != wins.end();
-      if (is_weight && wf.id != formats::FormatId::kFp32) {
+      if (is_weight && cbytes) {
+        const size_t w = std::find(wins.begin(), wins.end(), int(i)) - wins.begin();
+        bytes = static_cast<size_t>(cbytes->ints[w]);
+        format = st.layer_formats[node.name];
+      } else if (is_weight && wf.id != formats::FormatId::kFp32) {
         int64_t n = 0, k = 0;
         weight_rows_cols(node, static_cast<int>(i), t.shape(), &n, &k);
         bytes = packed_weight_bytes(wf, n, k);

@@ -79,6 +79,12 @@ Status Session::load(const std::string& path, std::unique_ptr<Session>* out) {
       im.compiled_options.layer_precision =
           p.at("layer_precision").get<std::map<std::string, std::string>>();
       im.compiled_options.keep_fp32 = p.at("keep_fp32").get<std::vector<std::string>>();
+      im.compiled_options.circulant_block = p.value("circulant_block", 0);
+      im.compiled_options.circulant_layers =
+          p.value("circulant_layers", std::vector<std::string>{});
+      im.compiled_options.prune_density = p.value("prune_density", 0.0);
+      im.compiled_options.codebook_bits = p.value("codebook_bits", 0);
+      im.compiled_options.codebook_values = p.value("codebook_values", std::string("fp32"));
     } catch (const nlohmann::json::exception& e) {
       throw Error(StatusCode::kInvalidModel, path + ": malformed manifest: " + e.what(), path);
     }
@@ -127,6 +133,15 @@ Status Session::plan(const PlanOptions& options) {
     opt.precision = impl_->compiled_options.precision;
     opt.layer_precision = impl_->compiled_options.layer_precision;
     opt.keep_fp32 = impl_->compiled_options.keep_fp32;
+  }
+  if (impl_->compiled && opt.use_compiled_precision && opt.circulant_block == 0 &&
+      opt.prune_density == 0) {
+    const PlanOptions& c = impl_->compiled_options;
+    opt.circulant_block = c.circulant_block;
+    opt.circulant_layers = c.circulant_layers;
+    opt.prune_density = c.prune_density;
+    opt.codebook_bits = c.codebook_bits;
+    opt.codebook_values = c.codebook_values;
   }
   impl_->encoded->begin_plan();
   runtime::ScopedEncodedWeights scope(impl_->encoded.get());
@@ -206,7 +221,12 @@ Status Session::save_compiled(const std::string& path) const {
                         {"plan",
                          {{"precision", o.precision},
                           {"layer_precision", o.layer_precision},
-                          {"keep_fp32", o.keep_fp32}}},
+                          {"keep_fp32", o.keep_fp32},
+          {"circulant_block", o.circulant_block},
+          {"circulant_layers", o.circulant_layers},
+          {"prune_density", o.prune_density},
+          {"codebook_bits", o.codebook_bits},
+          {"codebook_values", o.codebook_values}}},
                         {"layer_formats", im.program->stats.layer_formats},
                         {"weight_bytes", im.program->stats.weight_bytes}};
     runtime::write_sdpu(path, j.dump(2), onnx, im.encoded->used());

@@ -137,5 +137,45 @@ TEST(NoAllocation, NarrowRnnRunAllocatesNothing) {
   }
 }
 
+// Compressed layers (docs/compression.md): FFTW's new-array execute and the sparse kernel run on
+// planned scratch; an LSTM's gate matrices too.
+TEST(NoAllocation, CompressedLayersRunAllocatesNothing) {
+  const int64_t hidden = 16;
+  testing::ModelBuilder m;
+  m.input("x", DType::kFloat32, {3, 1, 20}).output("y", DType::kFloat32, {3, 1, 1, hidden});
+  m.initializer("w", testing::random_tensor({1, 4 * hidden, 20}));
+  m.initializer("r", testing::random_tensor({1, 4 * hidden, hidden}));
+  auto& n = m.node("LSTM", {"x", "w", "r"}, {"y1"});
+  testing::ModelBuilder::set_int(n, "hidden_size", hidden);
+  m.initializer("w2", testing::random_tensor({hidden, hidden}));
+  m.node("MatMul", {"y1", "w2"}, {"y"});
+  for (int mode = 0; mode < 3; ++mode) {
+    for (int threads : {1, 2}) {
+      std::unique_ptr<Session> s;
+      Status st = Session::load_from_bytes(m.bytes(), ".", &s);
+      ASSERT_TRUE(st) << st.to_string();
+      PlanOptions opt;
+      opt.threads = threads;
+      if (mode == 0) opt.circulant_block = 8;
+      if (mode >= 1) opt.prune_density = 0.3;
+      if (mode == 2) opt.codebook_bits = 4;
+      ASSERT_TRUE(st = s->plan(opt)) << st.to_string();
+      for (const auto& [node, f] : s->stats().layer_formats)
+        ASSERT_NE(f, "fp32") << node << " mode " << mode;
+      Tensor x = testing::random_tensor({3, 1, 20});
+      Tensor y(DType::kFloat32, {3, 1, 1, hidden});
+      std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
+      std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
+      ASSERT_TRUE(s->run(in, out));  // warm-up
+      g_allocations = 0;
+      g_armed = true;
+      for (int i = 0; i < 10; ++i) st = s->run(in, out);
+      g_armed = false;
+      ASSERT_TRUE(st) << st.to_string();
+      EXPECT_EQ(g_allocations.load(), 0) << "mode " << mode << " threads=" << threads;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace softdpu

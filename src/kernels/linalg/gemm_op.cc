@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "kernels/activation.h"
+#include "kernels/linalg/compressed_weight.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/linalg/narrow_weight.h"
 #include "kernels/quant/qgemm.h"
@@ -78,8 +79,13 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
 
   std::shared_ptr<PackedB> packed;
   std::shared_ptr<formats::PackedMatrix> narrow;
+  std::shared_ptr<compress::CompressedMatrix> cm;  // docs/compression.md
   const formats::WeightFormat wf = kernels::node_weight_format(ctx);
-  if (ctx.is_constant(1) && wf.id != formats::FormatId::kFp32) {
+  const compress::CompressionSpec cs = kernels::node_compression(ctx);
+  if (ctx.is_constant(1) && cs.kind != compress::CompressionSpec::Kind::kNone) {
+    cm = kernels::pack_compressed(cs, ctx.constant_as<float>(1), k, n, trans_b ? k : n, trans_b,
+                                  alpha);
+  } else if (ctx.is_constant(1) && wf.id != formats::FormatId::kFp32) {
     narrow =
         kernels::pack_weight(ctx.constant_as<float>(1), k, n, trans_b ? k : n, trans_b, alpha, wf);
   } else if (ctx.is_constant(1)) {
@@ -96,10 +102,11 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
   }
   // Scratch: [qgemm's buffer][A^T for qgemm when transA][packed B when run-time][bias vector
   // when run-time C folds into one]. qgemm reads A row-major, so a transposed A is copied.
-  const size_t q_bytes =
-      narrow ? kernels::round64(kernels::qgemm_scratch_bytes(m, *narrow, {})) : 0;
-  const size_t at_bytes = narrow && trans_a ? kernels::round64(m * k * sizeof(float)) : 0;
-  const int64_t b_floats = packed || narrow ? 0 : round16(kernels::packed_b_floats(k, n));
+  const size_t q_bytes = narrow ? kernels::round64(kernels::qgemm_scratch_bytes(m, *narrow, {}))
+                         : cm   ? kernels::round64(cm->scratch_bytes(m))
+                                : 0;
+  const size_t at_bytes = (narrow || cm) && trans_a ? kernels::round64(m * k * sizeof(float)) : 0;
+  const int64_t b_floats = packed || narrow || cm ? 0 : round16(kernels::packed_b_floats(k, n));
   const int64_t bias_len = cmode == CMode::kColumn ? n : (cmode == CMode::kRow ? m : 0);
   const int64_t bias_floats = bias ? 0 : round16(bias_len);
   ctx.request_scratch(q_bytes + at_bytes +
@@ -127,14 +134,17 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
       for (int64_t i = 0; i < m * n; ++i) y[i] = beta * c[i];
       ep.accumulate = true;
     }
-    if (narrow) {
+    if (narrow || cm) {
       if (trans_a) {
         float* at = reinterpret_cast<float*>(base + q_bytes);
         for (int64_t i = 0; i < m; ++i)
           for (int64_t j = 0; j < k; ++j) at[i * k + j] = a[i * a_rs + j * a_cs];
         a = at;
       }
-      kernels::qgemm(m, a, k, *narrow, y, n, ep, args.pool, {}, base);
+      if (cm)
+        cm->apply(m, a, k, y, n, ep, args.pool, base);
+      else
+        kernels::qgemm(m, a, k, *narrow, y, n, ep, args.pool, {}, base);
       return;
     }
     kernels::PackedBView bv;

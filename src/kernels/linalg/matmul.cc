@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/activation.h"
+#include "kernels/linalg/compressed_weight.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/linalg/matmul_shape.h"
 #include "kernels/linalg/narrow_weight.h"
@@ -63,6 +64,15 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) y[i * n + j] = yt[j * m + i];
         }
+      });
+    }
+    const compress::CompressionSpec cs = kernels::node_compression(ctx);
+    if (b_const && cs.kind != compress::CompressionSpec::Kind::kNone) {  // docs/compression.md
+      auto cm = kernels::pack_compressed(cs, ctx.constant_as<float>(1), k, n, n, false, 1.f);
+      ctx.request_scratch(cm->scratch_bytes(rows));
+      return make_kernel([=](const KernelArgs& args) {
+        cm->apply(rows, static_cast<const float*>(args.in[0]), k, static_cast<float*>(args.out[0]),
+                  n, ep, args.pool, args.scratch);
       });
     }
     const formats::WeightFormat wf = kernels::node_weight_format(ctx);

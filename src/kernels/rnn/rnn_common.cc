@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "kernels/linalg/compressed_weight.h"
 #include "kernels/linalg/narrow_weight.h"
 #include "kernels/quant/qgemm.h"
 
@@ -227,12 +228,15 @@ RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info) {
 }
 
 size_t GateMatrix::scratch_bytes(int64_t m) const {
+  if (compressed) return compressed->scratch_bytes(m);
   return narrow ? qgemm_scratch_bytes(m, *narrow, {}) : 0;
 }
 
 void GateMatrix::product(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                          const GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
-  if (narrow)
+  if (compressed)
+    compressed->apply(m, x, ldx, y, ldy, ep, pool, scratch);
+  else if (narrow)
     qgemm(m, x, ldx, *narrow, y, ldy, ep, pool, {}, scratch);
   else
     gemm_packed(m, x, ldx, fp32, y, ldy, ep, pool);
@@ -246,7 +250,10 @@ GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_
                           int64_t k) {
   GateMatrix g;
   const formats::WeightFormat f = node_weight_format(ctx);
-  if (f.id != formats::FormatId::kFp32)
+  const compress::CompressionSpec cs = node_compression(ctx);
+  if (cs.kind != compress::CompressionSpec::Kind::kNone)
+    g.compressed = pack_compressed(cs, rows_ptr, k, n, k, /*transposed=*/true, 1.f);
+  else if (f.id != formats::FormatId::kFp32)
     g.narrow = pack_weight(rows_ptr, k, n, k, /*transposed=*/true, 1.f, f);
   else
     g.fp32 = PackedB::pack(rows_ptr, k, n, k, /*transposed=*/true);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "compress/compressed_matrix.h"
 #include "formats/packed.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/rnn/gates.h"
@@ -88,6 +89,7 @@ RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info);
 struct GateMatrix {
   PackedB fp32;
   std::shared_ptr<formats::PackedMatrix> narrow;
+  std::shared_ptr<compress::CompressedMatrix> compressed;  // docs/compression.md
 
   // Scratch product() needs for m rows (qgemm's buffer; 0 for fp32).
   size_t scratch_bytes(int64_t m) const;

@@ -1,0 +1,237 @@
+#include "compress/sparse_matrix.h"
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a known false positive of
+// -Wmaybe-uninitialized); silence it for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "compress/epilogue.h"
+#include "compress/sparse.h"
+#include "core/cpu.h"
+
+namespace softdpu::compress {
+namespace {
+
+// One column's entries with AVX-512, 16 at a time: the 4-bit relative indices become row numbers
+// by an in-register prefix sum, the codebook lookup is one vpermps (16 shared values fit one
+// register), and the accumulators are gathered, updated and scattered. Rows within a column are
+// distinct, so the scatter has no conflicts. `values` is null with a codebook.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void column_avx512(
+    const uint8_t* code, const float* values, uint32_t begin, uint32_t end, const float* table,
+    float xc, float* acc) {
+  const __m512 codebook = _mm512_loadu_ps(table);
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i low4 = _mm512_set1_epi32(15), one = _mm512_set1_epi32(1);
+  const __m512i last = _mm512_set1_epi32(15);
+  const __m512 x = _mm512_set1_ps(xc);
+  __m512i base = _mm512_set1_epi32(-1);  // row of the previous entry
+  for (uint32_t e = begin; e < end; e += 16) {
+    const __mmask16 m = end - e >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (end - e)) - 1);
+    const __m512i c = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, code + e));
+    // Inclusive prefix sum of (z + 1) across the 16 lanes.
+    __m512i s = _mm512_add_epi32(_mm512_and_si512(c, low4), one);
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 15));
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 14));
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 12));
+    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 8));
+    const __m512i rows = _mm512_add_epi32(base, s);
+    const __m512 w = values ? _mm512_maskz_loadu_ps(m, values + e)
+                            : _mm512_permutexvar_ps(_mm512_srli_epi32(c, 4), codebook);
+    __m512 a = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, acc, 4);
+    a = _mm512_fmadd_ps(w, x, a);
+    _mm512_mask_i32scatter_ps(acc, m, rows, a, 4);
+    base = _mm512_permutexvar_epi32(last, rows);  // lane 15 (a masked tail ends the column)
+  }
+}
+
+}  // namespace
+
+SparseMatrix::SparseMatrix(const float* w, int64_t n, int64_t k, int64_t ldw,
+                           const SparseOptions& opt)
+    : n_(n), k_(k), bits_(opt.codebook_bits), values_(opt.codebook_values) {
+  const int pes = std::max(1, std::min<int>(opt.pes, static_cast<int>(std::max<int64_t>(1, n))));
+  std::vector<float> shared;
+  if (bits_ > 0) {
+    std::vector<float> nz;
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        if (w[r * ldw + c] != 0.f) nz.push_back(w[r * ldw + c]);
+    shared = kmeans_codebook(std::move(nz), (1 << bits_) - 1, values_);
+    shared.erase(std::remove(shared.begin(), shared.end(), 0.f), shared.end());
+    codebook_.assign(size_t{1} << bits_, 0.f);
+    std::copy(shared.begin(), shared.end(), codebook_.begin() + 1);
+  }
+  pe_.resize(pes);
+  for (int p = 0; p < pes; ++p) {
+    Pe& pe = pe_[p];
+    pe.rows = n > p ? (n - p + pes - 1) / pes : 0;
+    pe.col_ptr.assign(static_cast<size_t>(k + 1), 0);
+    for (int64_t c = 0; c < k; ++c) {
+      int64_t last = -1;  // local row of the previous entry
+      for (int64_t i = 0; i < pe.rows; ++i) {
+        const float v = w[(p + i * pes) * ldw + c];
+        if (v == 0.f) continue;
+        // Padding zeros carry the column across gaps the 4-bit index cannot express.
+        while (i - last - 1 > 15) {
+          pe.code.push_back(15);
+          if (bits_ == 0) pe.value.push_back(0.f);
+          last += 16;
+        }
+        const uint8_t z = static_cast<uint8_t>(i - last - 1);
+        if (bits_ > 0) {
+          const int idx = shared.empty() ? 0 : 1 + nearest_centroid(shared, v);
+          pe.code.push_back(static_cast<uint8_t>(idx << 4 | z));
+        } else {
+          pe.code.push_back(z);
+          pe.value.push_back(v);
+        }
+        last = i;
+      }
+      pe.col_ptr[c + 1] = static_cast<uint32_t>(pe.code.size());
+    }
+  }
+}
+
+int64_t SparseMatrix::entries() const {
+  int64_t e = 0;
+  for (const Pe& pe : pe_) e += static_cast<int64_t>(pe.code.size());
+  return e;
+}
+
+int64_t SparseMatrix::padding_entries() const {
+  int64_t pad = 0;
+  for (const Pe& pe : pe_) {
+    for (size_t e = 0; e < pe.code.size(); ++e) {
+      const bool zero = bits_ > 0 ? (pe.code[e] >> 4) == 0 : pe.value[e] == 0.f;
+      pad += zero;
+    }
+  }
+  return pad;
+}
+
+size_t SparseMatrix::bytes() const {
+  size_t b = 0;
+  for (const Pe& pe : pe_) {
+    // Codebook entries pack two 4-bit fields in a byte; exact entries add the fp32 value.
+    b += pe.code.size() + pe.value.size() * sizeof(float) + pe.col_ptr.size() * sizeof(uint32_t);
+  }
+  const size_t value_bytes = values_ == "fp32" ? 4 : 2;
+  return b + codebook_.size() * value_bytes;
+}
+
+std::string SparseMatrix::format() const {
+  if (bits_ == 0) return "sparse";
+  return "sparse-cb" + std::to_string(bits_) + (values_ == "fp32" ? "" : "-" + values_);
+}
+
+void SparseMatrix::decode(float* w, int64_t ldw) const {
+  const int pes = static_cast<int>(pe_.size());
+  for (int64_t r = 0; r < n_; ++r) std::fill(w + r * ldw, w + r * ldw + k_, 0.f);
+  for (int p = 0; p < pes; ++p) {
+    const Pe& pe = pe_[p];
+    for (int64_t c = 0; c < k_; ++c) {
+      int64_t row = -1;
+      for (uint32_t e = pe.col_ptr[c]; e < pe.col_ptr[c + 1]; ++e) {
+        row += 1 + (pe.code[e] & 15);
+        const float v = bits_ > 0 ? codebook_[pe.code[e] >> 4] : pe.value[e];
+        if (v != 0.f) w[(p + row * pes) * ldw + c] = v;
+      }
+    }
+  }
+}
+
+size_t SparseMatrix::scratch_bytes(int64_t m) const {
+  // One accumulator per output row (each PE uses its own stretch), reused for every batch row.
+  return (static_cast<size_t>(n_) + 16 * pe_.size()) * sizeof(float);
+}
+
+void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                          const kernels::GemmEpilogue& ep, float* acc, bool vectorised) const {
+  const Pe& pe = pe_[p];
+  const int pes = static_cast<int>(pe_.size());
+  const uint32_t* ptr = pe.col_ptr.data();
+  const uint8_t* code = pe.code.data();
+  for (int64_t r = 0; r < m; ++r) {
+    const float* xr = x + r * ldx;
+    std::fill(acc, acc + pe.rows, 0.f);
+    if (vectorised) {
+      alignas(64) float table[16] = {};
+      std::copy(codebook_.begin(), codebook_.end(), table);
+      const float* val = bits_ > 0 ? nullptr : pe.value.data();
+      for (int64_t c = 0; c < k_; ++c) {
+        const float xc = xr[c];
+        if (xc == 0.f || ptr[c] == ptr[c + 1]) continue;
+        column_avx512(code, val, ptr[c], ptr[c + 1], table, xc, acc);
+      }
+    } else if (bits_ > 0) {
+      const float* cb = codebook_.data();
+      for (int64_t c = 0; c < k_; ++c) {
+        const float xc = xr[c];
+        if (xc == 0.f) continue;  // EIE's activation skipping
+        int64_t row = -1;
+        for (uint32_t e = ptr[c], end = ptr[c + 1]; e < end; ++e) {
+          row += 1 + (code[e] & 15);
+          acc[row] += cb[code[e] >> 4] * xc;
+        }
+      }
+    } else {
+      const float* val = pe.value.data();
+      for (int64_t c = 0; c < k_; ++c) {
+        const float xc = xr[c];
+        if (xc == 0.f) continue;
+        int64_t row = -1;
+        for (uint32_t e = ptr[c], end = ptr[c + 1]; e < end; ++e) {
+          row += 1 + (code[e] & 15);
+          acc[row] += val[e] * xc;
+        }
+      }
+    }
+    // Scatter the PE's interleaved rows into the output row, then the epilogue on each.
+    float* yr = y + r * ldy;
+    if (pes == 1) {
+      apply_epilogue(ep, r, 0, n_, acc, yr);
+      continue;
+    }
+    for (int64_t i = 0; i < pe.rows; ++i) {
+      const int64_t row = p + i * pes;
+      apply_epilogue(ep, r, row, row + 1, acc + i, yr + row);
+    }
+  }
+}
+
+void SparseMatrix::apply_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                const kernels::GemmEpilogue& ep, void* scratch) const {
+  float* acc = static_cast<float*>(scratch);
+  int64_t off = 0;
+  for (int p = 0; p < pes(); ++p) {
+    run_pe(p, m, x, ldx, y, ldy, ep, acc + off, false);
+    off += (pe_[p].rows + 15) / 16 * 16;
+  }
+}
+
+void SparseMatrix::apply(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                         const kernels::GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
+  if (m <= 0) return;
+  const bool vectorised = active_isa() == Isa::kAvx512;
+  float* acc = static_cast<float*>(scratch);
+  if (!pool || pes() == 1) {
+    int64_t off = 0;
+    for (int p = 0; p < pes(); ++p) {
+      run_pe(p, m, x, ldx, y, ldy, ep, acc + off, vectorised);
+      off += (pe_[p].rows + 15) / 16 * 16;
+    }
+    return;
+  }
+  // PE p's accumulators start after those of PEs 0..p-1, each rounded to 16 floats.
+  const int64_t stride = (pe_[0].rows + 15) / 16 * 16;  // PE 0 owns the most rows
+  pool->parallel_for(pes(), 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, acc + p * stride, vectorised);
+  });
+}
+
+}  // namespace softdpu::compress

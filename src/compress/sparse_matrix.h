@@ -1,0 +1,72 @@
+// An EIE sparse weight (Han et al., ISCA'16): W (N x K, rows = outputs) stored column by column
+// (CSC), one entry per non-zero:
+//   - 4-bit relative row index z: the zeros between this entry and the previous one in the
+//     column (the first entry counts from row 0); a gap over 15 gets a padding entry of value 0;
+//   - the value: a 4-bit index into a shared codebook (weight sharing: entry 0 is the zero the
+//     padding uses, entries 1..2^bits-1 the shared values), or the exact fp32 value when the
+//     layer was stored losslessly (codebook_bits = 0);
+//   - column pointers per column.
+// Rows are interleaved over `pes` processing elements as in EIE: row r belongs to PE r % pes and
+// each PE holds its own CSC over its rows, so PEs (threads) write disjoint outputs with no
+// synchronisation. apply() visits only the non-zero activations x[j] (ReLU outputs are mostly
+// zero) and, for each, only the column's stored entries.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compress/compressed_matrix.h"
+
+namespace softdpu::compress {
+
+struct SparseOptions {
+  int pes = 1;                           // row interleave (EIE's processing elements)
+  int codebook_bits = 0;                 // 0 = exact values; 1..4 = shared values (4-bit entries)
+  std::string codebook_values = "fp32";  // precision of the shared values: fp32, bf16, fp16
+};
+
+class SparseMatrix final : public CompressedMatrix {
+ public:
+  // Encodes the non-zeros of w (N x K, row stride ldw). With a codebook, the shared values come
+  // from kmeans_codebook (exact when w has no more distinct non-zeros than 2^bits - 1).
+  SparseMatrix(const float* w, int64_t n, int64_t k, int64_t ldw, const SparseOptions& opt);
+
+  int64_t rows() const override { return n_; }
+  int64_t cols() const override { return k_; }
+  size_t scratch_bytes(int64_t m) const override;
+  void apply(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+             const kernels::GemmEpilogue& ep, ThreadPool* pool, void* scratch) const override;
+  size_t bytes() const override;
+  std::string format() const override;
+
+  // The dense matrix the encoding represents (tests: round trips; the reference for apply()).
+  void decode(float* w, int64_t ldw) const;
+  int64_t entries() const;          // stored entries, padding included
+  int64_t padding_entries() const;  // of which padding zeros
+  const std::vector<float>& codebook() const { return codebook_; }
+  int pes() const { return static_cast<int>(pe_.size()); }
+
+  // The scalar loop, whatever active_isa() says (apply() takes the AVX-512 gather/scatter path
+  // when active_isa() allows; AVX2 has no scatter, so it runs the scalar loop).
+  void apply_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                    const kernels::GemmEpilogue& ep, void* scratch) const;
+
+ private:
+  struct Pe {
+    int64_t rows = 0;               // rows this PE owns: r = pe + i * pes
+    std::vector<uint32_t> col_ptr;  // K + 1 entry offsets
+    std::vector<uint8_t> code;      // per entry: (codebook index << 4) | z
+    std::vector<float> value;       // per entry, exact values only (codebook_bits = 0)
+  };
+  void run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+              const kernels::GemmEpilogue& ep, float* acc, bool vectorised) const;
+
+  int64_t n_, k_;
+  int bits_;
+  std::string values_;
+  std::vector<float> codebook_;  // 2^bits entries, [0] = 0 (empty when exact)
+  std::vector<Pe> pe_;
+};
+
+}  // namespace softdpu::compress
