@@ -222,11 +222,11 @@ Status Session::save_compiled(const std::string& path) const {
                          {{"precision", o.precision},
                           {"layer_precision", o.layer_precision},
                           {"keep_fp32", o.keep_fp32},
-          {"circulant_block", o.circulant_block},
-          {"circulant_layers", o.circulant_layers},
-          {"prune_density", o.prune_density},
-          {"codebook_bits", o.codebook_bits},
-          {"codebook_values", o.codebook_values}}},
+                          {"circulant_block", o.circulant_block},
+                          {"circulant_layers", o.circulant_layers},
+                          {"prune_density", o.prune_density},
+                          {"codebook_bits", o.codebook_bits},
+                          {"codebook_values", o.codebook_values}}},
                         {"layer_formats", im.program->stats.layer_formats},
                         {"weight_bytes", im.program->stats.weight_bytes}};
     runtime::write_sdpu(path, j.dump(2), onnx, im.encoded->used());
