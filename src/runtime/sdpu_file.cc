@@ -6,8 +6,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <vector>
 
 #include "softdpu/status.h"
@@ -76,6 +78,9 @@ class Mapping {
               path);
 }
 
+SdpuContents parse_sdpu(std::shared_ptr<const void> owner, const uint8_t* base, size_t size,
+                        const std::string& path);
+
 }  // namespace
 
 bool is_sdpu_file(const std::string& path) {
@@ -83,6 +88,10 @@ bool is_sdpu_file(const std::string& path) {
   char m[8] = {};
   f.read(m, 8);
   return f.gcount() == 8 && std::memcmp(m, kMagic, 8) == 0;
+}
+
+bool is_sdpu_bytes(const std::string& bytes) {
+  return bytes.size() >= 8 && std::memcmp(bytes.data(), kMagic, 8) == 0;
 }
 
 void write_sdpu(const std::string& path, const std::string& manifest_json,
@@ -175,7 +184,26 @@ SdpuContents read_sdpu(const std::string& path) {
   close(fd);
   if (p == MAP_FAILED) throw Error(StatusCode::kIoError, "cannot map " + path, path);
   auto map = std::make_shared<Mapping>(p, size);
-  const uint8_t* base = map->data();
+  return parse_sdpu(map, map->data(), size, path);
+}
+
+SdpuContents read_sdpu_bytes(const std::string& bytes, const std::string& what) {
+  if (bytes.size() < sizeof(Header)) {
+    refuse(what, "shorter than the 64-byte header (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  // Weight sections are used in place and must be 64-byte aligned: copy into aligned storage.
+  std::shared_ptr<uint8_t> copy(
+      static_cast<uint8_t*>(std::aligned_alloc(kAlign, align_up(bytes.size()))),
+      [](uint8_t* q) { std::free(q); });
+  if (!copy) throw std::bad_alloc();
+  std::memcpy(copy.get(), bytes.data(), bytes.size());
+  return parse_sdpu(copy, copy.get(), bytes.size(), what);
+}
+
+namespace {
+
+SdpuContents parse_sdpu(std::shared_ptr<const void> owner, const uint8_t* base, size_t size,
+                        const std::string& path) {
   Header h;
   std::memcpy(&h, base, sizeof(h));
   if (std::memcmp(h.magic, kMagic, 8) != 0) refuse(path, "wrong magic (is it an ONNX file?)");
@@ -232,7 +260,7 @@ SdpuContents read_sdpu(const std::string& path) {
                     scales.size() * sizeof(float));
       }
       // The rows stay in the mapping; the aliasing pointer keeps the mapping alive.
-      std::shared_ptr<uint8_t> rows(map, const_cast<uint8_t*>(data + sizeof(w)));
+      std::shared_ptr<uint8_t> rows(owner, const_cast<uint8_t*>(data + sizeof(w)));
       out.weights[name.substr(7)] = std::make_shared<formats::PackedMatrix>(
           formats::PackedMatrix::adopt(f, w.rows, w.cols, rows, std::move(scales)));
     } else {
@@ -244,5 +272,7 @@ SdpuContents read_sdpu(const std::string& path) {
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace softdpu::runtime

@@ -40,6 +40,14 @@ void write_sdpu(const std::string& path, const std::string& manifest_json,
                 const std::string& onnx_bytes,
                 const std::map<std::string, std::shared_ptr<formats::PackedMatrix>>& weights);
 
+// True when `bytes` start with the .sdpu magic.
+bool is_sdpu_bytes(const std::string& bytes);
+
+// The same checks on a file already in memory (the serving repository reads files once); the
+// bytes are copied into 64-byte aligned storage the weights then live in. `what` names the
+// source in messages.
+SdpuContents read_sdpu_bytes(const std::string& bytes, const std::string& what);
+
 // Maps and checks the file. Throws Error(kInvalidModel) naming the problem (not a .sdpu, other
 // version, truncated, checksum mismatch, malformed section) or Error(kIoError).
 SdpuContents read_sdpu(const std::string& path);

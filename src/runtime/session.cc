@@ -55,6 +55,37 @@ std::vector<ValueInfo> infos(const ir::Graph& g, const std::vector<int>& ids) {
 
 }  // namespace
 
+namespace {
+
+// A .sdpu's contents into the session: the source graph, the pinned encoded weights and the
+// precision options it was compiled with. (A template so that it need not name the private
+// Session::Impl.)
+template <typename SessionImpl>
+void adopt_compiled(SessionImpl& im, runtime::SdpuContents c, const std::string& dir,
+                    const std::string& what) {
+  im.model = onnx_io::import_model_bytes(c.onnx_bytes, dir);
+  im.source_onnx_bytes = std::move(c.onnx_bytes);
+  for (auto& [key, m] : c.weights) im.encoded->add(key, m, /*pinned=*/true);
+  try {
+    const nlohmann::json j = nlohmann::json::parse(c.manifest_json);
+    const auto& p = j.at("plan");
+    PlanOptions& o = im.compiled_options;
+    o.precision = p.at("precision").get<std::string>();
+    o.layer_precision = p.at("layer_precision").get<std::map<std::string, std::string>>();
+    o.keep_fp32 = p.at("keep_fp32").get<std::vector<std::string>>();
+    o.circulant_block = p.value("circulant_block", 0);
+    o.circulant_layers = p.value("circulant_layers", std::vector<std::string>{});
+    o.prune_density = p.value("prune_density", 0.0);
+    o.codebook_bits = p.value("codebook_bits", 0);
+    o.codebook_values = p.value("codebook_values", std::string("fp32"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(StatusCode::kInvalidModel, what + ": malformed manifest: " + e.what(), what);
+  }
+  im.compiled = true;
+}
+
+}  // namespace
+
 Status Session::load(const std::string& path, std::unique_ptr<Session>* out) {
   out->reset();
   std::unique_ptr<Session> s(new Session());
@@ -65,30 +96,10 @@ Status Session::load(const std::string& path, std::unique_ptr<Session>* out) {
       im.source_path = path;
       return;
     }
-    runtime::SdpuContents c = runtime::read_sdpu(path);
     const std::string dir =
         path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-    im.model = onnx_io::import_model_bytes(c.onnx_bytes, dir);
-    im.source_onnx_bytes = std::move(c.onnx_bytes);
-    for (auto& [key, m] : c.weights) im.encoded->add(key, m, /*pinned=*/true);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(c.manifest_json);
-      const auto& p = j.at("plan");
-      im.compiled_options.precision = p.at("precision").get<std::string>();
-      im.compiled_options.layer_precision =
-          p.at("layer_precision").get<std::map<std::string, std::string>>();
-      im.compiled_options.keep_fp32 = p.at("keep_fp32").get<std::vector<std::string>>();
-      im.compiled_options.circulant_block = p.value("circulant_block", 0);
-      im.compiled_options.circulant_layers =
-          p.value("circulant_layers", std::vector<std::string>{});
-      im.compiled_options.prune_density = p.value("prune_density", 0.0);
-      im.compiled_options.codebook_bits = p.value("codebook_bits", 0);
-      im.compiled_options.codebook_values = p.value("codebook_values", std::string("fp32"));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(StatusCode::kInvalidModel, path + ": malformed manifest: " + e.what(), path);
-    }
-    im.compiled = true;
+    adopt_compiled(im, runtime::read_sdpu(path), dir, path);
+    im.source_path = path;
   });
   if (!st) return st;
   s->impl_->inputs = infos(s->impl_->model, s->impl_->model.inputs);
@@ -101,7 +112,15 @@ Status Session::load_from_bytes(const std::string& bytes, const std::string& bas
                                 std::unique_ptr<Session>* out) {
   out->reset();
   std::unique_ptr<Session> s(new Session());
-  Status st = guarded([&] { s->impl_->model = onnx_io::import_model_bytes(bytes, base_dir); });
+  Status st = guarded([&] {
+    Impl& im = *s->impl_;
+    if (runtime::is_sdpu_bytes(bytes)) {
+      adopt_compiled(im, runtime::read_sdpu_bytes(bytes, "compiled model in memory"), base_dir,
+                     "compiled model in memory");
+    } else {
+      im.model = onnx_io::import_model_bytes(bytes, base_dir);
+    }
+  });
   if (!st) return st;
   s->impl_->inputs = infos(s->impl_->model, s->impl_->model.inputs);
   s->impl_->outputs = infos(s->impl_->model, s->impl_->model.outputs);

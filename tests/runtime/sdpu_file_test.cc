@@ -124,6 +124,32 @@ TEST(SdpuFile, CorruptTruncatedForeignAndFutureFilesAreRefused) {
   EXPECT_FALSE(Session::load(temp("foreign.sdpu"), &s));
 }
 
+TEST(SdpuFile, LoadsFromBytesAsTheServerDoes) {
+  PlanOptions opt;
+  opt.batch = 8;
+  opt.precision = "mxint8";
+  const std::string path = compile(kMlp, opt, "bytes.sdpu");
+  const std::string data = std::string(SOFTDPU_SOURCE_DIR) + "/tests/data/models/fashion_mlp";
+  std::unique_ptr<Session> from_file, from_bytes;
+  ASSERT_TRUE(Session::load(path, &from_file));
+  Status st = Session::load_from_bytes(slurp(path), ".", &from_bytes);
+  ASSERT_TRUE(st) << st.to_string();
+  EXPECT_TRUE(from_bytes->compiled());
+  PlanOptions plain;
+  plain.batch = 8;
+  ASSERT_TRUE(from_file->plan(plain));
+  ASSERT_TRUE(from_bytes->plan(plain));
+  EXPECT_EQ(from_bytes->stats().layer_formats, from_file->stats().layer_formats);
+  const auto a = run(*from_file, data), b = run(*from_bytes, data);
+  const Tensor &u = a.at("logits"), &v = b.at("logits");
+  EXPECT_EQ(std::memcmp(u.data(), v.data(), u.nbytes()), 0);
+  std::string flipped = slurp(path);
+  flipped[flipped.size() / 3] ^= 1;
+  st = Session::load_from_bytes(flipped, ".", &from_bytes);
+  EXPECT_FALSE(st);
+  EXPECT_NE(st.message().find("checksum"), std::string::npos) << st.message();
+}
+
 TEST(SdpuFile, SaveNeedsAPlan) {
   std::unique_ptr<Session> s;
   ASSERT_TRUE(Session::load(kMlp, &s));
