@@ -1,42 +1,24 @@
 // The softdpu command as a user meets it: each bad input gives a clear message on stderr and a
 // non-zero exit, never a crash; good input gives the expected files and JSON.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/npy.h"
+#include "support/cli_runner.h"
 #include "support/model_builder.h"
 #include "support/run_op.h"
 
 namespace softdpu {
 namespace {
 
+using testing::CliResult;
+using testing::run_cli;
+
 namespace fs = std::filesystem;
-const std::string kBin = std::string(SOFTDPU_BINARY_DIR) + "/softdpu";
 const std::string kMlp = std::string(SOFTDPU_SOURCE_DIR) + "/models/fashion_mlp/1/model.onnx";
-
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result sh(const std::string& args) {
-  std::string cmd = kBin + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 class Cli : public ::testing::Test {
  protected:
@@ -56,22 +38,23 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, RunWritesOutputsAndInfoJsonDescribesModel) {
   write_npy(path("x.npy"), testing::random_tensor({1, 1, 28, 28}, 0, 1));
-  Result r = sh("run " + kMlp + " --input input=" + path("x.npy") + " --output-dir " + path("out"));
-  ASSERT_EQ(r.code, 0) << r.output;
+  CliResult r =
+      run_cli("run " + kMlp + " --input input=" + path("x.npy") + " --output-dir " + path("out"));
+  ASSERT_EQ(r.code, 0) << r.all;
   Tensor y = read_npy(path("out/logits.npy"));
   EXPECT_EQ(y.shape(), (Shape{1, 10}));
-  r = sh("info " + kMlp + " --json");
-  ASSERT_EQ(r.code, 0) << r.output;
-  auto j = nlohmann::json::parse(r.output);
+  r = run_cli("info " + kMlp + " --json");
+  ASSERT_EQ(r.code, 0) << r.all;
+  auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["parameters"].get<int64_t>(), 200000);
   EXPECT_GT(j["weight_bytes"].get<int64_t>(), 800000);
   EXPECT_GT(j["arena_bytes"].get<int64_t>(), 0);
 }
 
 TEST_F(Cli, BenchJsonHasTheFields) {
-  Result r = sh("bench " + kMlp + " --iterations 20 --warmup 2 --json");
-  ASSERT_EQ(r.code, 0) << r.output;
-  auto j = nlohmann::json::parse(r.output);
+  CliResult r = run_cli("bench " + kMlp + " --iterations 20 --warmup 2 --json");
+  ASSERT_EQ(r.code, 0) << r.all;
+  auto j = nlohmann::json::parse(r.out);
   for (const char* k :
        {"p50_us", "p90_us", "p99_us", "max_us", "throughput_per_s", "peak_rss_bytes"}) {
     EXPECT_TRUE(j.contains(k)) << k;
@@ -83,16 +66,16 @@ TEST_F(Cli, TruncatedAndCorruptModels) {
   std::ifstream f(kMlp, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   write("truncated.onnx", bytes.substr(0, bytes.size() / 3));
-  Result r = sh("info " + path("truncated.onnx"));
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("truncated.onnx"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("does not parse"), std::string::npos) << r.output;
+  CliResult r = run_cli("info " + path("truncated.onnx"));
+  EXPECT_EQ(r.code, 1) << r.all;
+  EXPECT_NE(r.all.find("truncated.onnx"), std::string::npos) << r.all;
+  EXPECT_NE(r.all.find("does not parse"), std::string::npos) << r.all;
   write("corrupt.onnx", std::string(1000, '\x07'));
-  r = sh("info " + path("corrupt.onnx"));
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("error:"), std::string::npos) << r.output;
-  r = sh("info " + path("missing.onnx"));
-  EXPECT_EQ(r.code, 2) << r.output;
+  r = run_cli("info " + path("corrupt.onnx"));
+  EXPECT_EQ(r.code, 1) << r.all;
+  EXPECT_NE(r.all.find("error:"), std::string::npos) << r.all;
+  r = run_cli("info " + path("missing.onnx"));
+  EXPECT_EQ(r.code, 2) << r.all;
 }
 
 TEST_F(Cli, UnknownOp) {
@@ -100,44 +83,44 @@ TEST_F(Cli, UnknownOp) {
   m.input("x", DType::kFloat32, {1, 4}).output("y", DType::kFloat32, {1, 4});
   m.node("NotAnOnnxOp", {"x"}, {"y"}, "mystery");
   write("unknown.onnx", m.bytes());
-  Result r = sh("info " + path("unknown.onnx"));
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("NotAnOnnxOp"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("mystery"), std::string::npos) << r.output;
+  CliResult r = run_cli("info " + path("unknown.onnx"));
+  EXPECT_EQ(r.code, 1) << r.all;
+  EXPECT_NE(r.all.find("NotAnOnnxOp"), std::string::npos) << r.all;
+  EXPECT_NE(r.all.find("mystery"), std::string::npos) << r.all;
 }
 
 TEST_F(Cli, WrongInputNameShapeTypeAndMalformedNpy) {
   write_npy(path("x.npy"), testing::random_tensor({1, 1, 28, 28}, 0, 1));
-  Result r = sh("run " + kMlp + " --input image=" + path("x.npy") + " -o " + path("out"));
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("'input'"), std::string::npos) << r.output;
+  CliResult r = run_cli("run " + kMlp + " --input image=" + path("x.npy") + " -o " + path("out"));
+  EXPECT_EQ(r.code, 2) << r.all;
+  EXPECT_NE(r.all.find("'input'"), std::string::npos) << r.all;
 
   write_npy(path("bad_shape.npy"), testing::random_tensor({1, 28, 28}, 0, 1));
-  r = sh("run " + kMlp + " --input input=" + path("bad_shape.npy") + " -o " + path("out"));
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("'input'"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("[1, 28, 28]"), std::string::npos) << r.output;
+  r = run_cli("run " + kMlp + " --input input=" + path("bad_shape.npy") + " -o " + path("out"));
+  EXPECT_EQ(r.code, 2) << r.all;
+  EXPECT_NE(r.all.find("'input'"), std::string::npos) << r.all;
+  EXPECT_NE(r.all.find("[1, 28, 28]"), std::string::npos) << r.all;
 
   write_npy(path("ints.npy"), Tensor(DType::kInt64, {1, 1, 28, 28}));
-  r = sh("run " + kMlp + " --input input=" + path("ints.npy") + " -o " + path("out"));
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("int64"), std::string::npos) << r.output;
+  r = run_cli("run " + kMlp + " --input input=" + path("ints.npy") + " -o " + path("out"));
+  EXPECT_EQ(r.code, 2) << r.all;
+  EXPECT_NE(r.all.find("int64"), std::string::npos) << r.all;
 
   write("broken.npy", "\x93NUMPY\x01\x00garbage");
-  r = sh("run " + kMlp + " --input input=" + path("broken.npy") + " -o " + path("out"));
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("broken.npy"), std::string::npos) << r.output;
+  r = run_cli("run " + kMlp + " --input input=" + path("broken.npy") + " -o " + path("out"));
+  EXPECT_EQ(r.code, 2) << r.all;
+  EXPECT_NE(r.all.find("broken.npy"), std::string::npos) << r.all;
 
-  r = sh("run " + kMlp + " --input nonsense -o " + path("out"));
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("NAME=FILE.npy"), std::string::npos) << r.output;
+  r = run_cli("run " + kMlp + " --input nonsense -o " + path("out"));
+  EXPECT_EQ(r.code, 2) << r.all;
+  EXPECT_NE(r.all.find("NAME=FILE.npy"), std::string::npos) << r.all;
 }
 
 TEST_F(Cli, BadFlags) {
-  Result r = sh("bench " + kMlp + " --batch 0");
-  EXPECT_EQ(r.code, 2) << r.output;
-  r = sh("frobnicate");
-  EXPECT_EQ(r.code, 2) << r.output;
+  CliResult r = run_cli("bench " + kMlp + " --batch 0");
+  EXPECT_EQ(r.code, 2) << r.all;
+  r = run_cli("frobnicate");
+  EXPECT_EQ(r.code, 2) << r.all;
 }
 
 }  // namespace

@@ -1,46 +1,20 @@
 // softdpu eval and --precision auto through the real command line.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/cli_runner.h"
+
 namespace softdpu {
 namespace {
 
-const std::string kBin = std::string(SOFTDPU_BINARY_DIR) + "/softdpu";
+using testing::CliResult;
+using testing::run_cli;
+
 const std::string kMlp = std::string(SOFTDPU_SOURCE_DIR) + "/models/fashion_mlp/1/model.onnx";
-
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result sh(const std::string& args) {
-  // Per process: CTest runs the tests of this file in parallel processes.
-  const std::string err_path = (std::filesystem::temp_directory_path() /
-                                ("softdpu_eval_cli_stderr." + std::to_string(getpid())))
-                                   .string();
-  const std::string cmd = kBin + " " + args + " 2>" + err_path;
-  Result r{-1, "", ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  return r;
-}
 
 bool have_fashion_mnist() {
   return std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
@@ -50,8 +24,8 @@ TEST(EvalCli, JsonFieldsAndPlot) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string svg = (std::filesystem::temp_directory_path() / "softdpu_eval.svg").string();
   std::filesystem::remove(svg);
-  Result r =
-      sh("eval " + kMlp + " --limit 300 --precision fp32,mxint8,mxfp4_e2m1 --json --plot " + svg);
+  CliResult r = run_cli("eval " + kMlp +
+                        " --limit 300 --precision fp32,mxint8,mxfp4_e2m1 --json --plot " + svg);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 3u);
@@ -74,20 +48,21 @@ TEST(EvalCli, JsonFieldsAndPlot) {
 }
 
 TEST(EvalCli, BadInputsAreClearErrors) {
-  Result r = sh("eval " + kMlp + " --precision mxint9 --limit 10");
+  CliResult r = run_cli("eval " + kMlp + " --precision mxint9 --limit 10");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("mxint9"), std::string::npos) << r.err;
-  r = sh("eval " + kMlp + " --dataset /nonexistent/dir --precision fp32");
+  r = run_cli("eval " + kMlp + " --dataset /nonexistent/dir --precision fp32");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("/nonexistent/dir"), std::string::npos) << r.err;
-  r = sh("run " + kMlp + " --precision auto");
+  r = run_cli("run " + kMlp + " --precision auto");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--budget"), std::string::npos) << r.err;
 }
 
 TEST(EvalCli, AutoPrecisionPrintsItsTable) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  Result r = sh("info " + kMlp + " --json --precision auto --budget 0.5 --calibration-samples 300");
+  CliResult r =
+      run_cli("info " + kMlp + " --json --precision auto --budget 0.5 --calibration-samples 300");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("precision auto"), std::string::npos) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -101,23 +76,23 @@ TEST(EvalCli, AutoPrecisionPrintsItsTable) {
 
 TEST(CompileCli, EveryCommandTakesTheCompiledFile) {
   const std::string out = (std::filesystem::temp_directory_path() / "softdpu_cli.sdpu").string();
-  Result r = sh("compile " + kMlp + " --precision mxfp6_e2m3 --keep-fp32 last -o " + out);
+  CliResult r = run_cli("compile " + kMlp + " --precision mxfp6_e2m3 --keep-fp32 last -o " + out);
   ASSERT_EQ(r.code, 0) << r.err;
-  r = sh("info " + out + " --json");
+  r = run_cli("info " + out + " --json");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("layer_formats").at("/net/net.1/Gemm"), "mxfp6_e2m3");
   EXPECT_EQ(j.at("layer_formats").at("/net/net.5/Gemm"), "fp32");
-  r = sh("bench " + out + " --json --iterations 3 --warmup 1");
+  r = run_cli("bench " + out + " --json --iterations 3 --warmup 1");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).at("precision"), "compiled");
   const std::string input =
       std::string(SOFTDPU_SOURCE_DIR) + "/tests/data/models/fashion_mlp/input.npy";
-  r = sh("run " + out + " --input input=" + input + " -o " +
-         std::filesystem::temp_directory_path().string());
+  r = run_cli("run " + out + " --input input=" + input + " -o " +
+              std::filesystem::temp_directory_path().string());
   EXPECT_EQ(r.code, 0) << r.err;
   if (have_fashion_mnist()) {
-    r = sh("eval " + out + " --limit 300 --json");
+    r = run_cli("eval " + out + " --limit 300 --json");
     ASSERT_EQ(r.code, 0) << r.err;
     const auto rows = nlohmann::json::parse(r.out);
     ASSERT_EQ(rows.size(), 2u);  // fp32 (the true reference) and the compiled precision
@@ -137,7 +112,7 @@ TEST(CompileCli, EveryCommandTakesTheCompiledFile) {
   }
   bytes[bytes.size() - 200] ^= 1;
   std::ofstream(out, std::ios::binary | std::ios::trunc) << bytes;
-  r = sh("info " + out);
+  r = run_cli("info " + out);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
 }

@@ -1,44 +1,23 @@
 // The precision flags of run, bench and info (src/cli/common.cc) through the real command line.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "support/cli_runner.h"
 
 namespace softdpu {
 namespace {
 
-const std::string kBin = std::string(SOFTDPU_BINARY_DIR) + "/softdpu";
+using testing::CliResult;
+using testing::run_cli;
+
 const std::string kMlp = std::string(SOFTDPU_SOURCE_DIR) + "/models/fashion_mlp/1/model.onnx";
 
 const std::string kInput =
     std::string(SOFTDPU_SOURCE_DIR) + "/tests/data/models/fashion_mlp/input.npy";
 
-struct Result {
-  int code;
-  std::string out;  // stdout only: the JSON
-  std::string all;  // stdout and stderr
-};
-
-Result sh(const std::string& args) {
-  Result r{-1, "", ""};
-  for (int pass = 0; pass < 2; ++pass) {
-    const std::string cmd = kBin + " " + args + (pass ? " 2>&1" : " 2>/dev/null");
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    std::array<char, 4096> buf;
-    size_t n;
-    std::string& s = pass ? r.all : r.out;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) s.append(buf.data(), n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  return r;
-}
-
 TEST(PrecisionCli, InfoJsonReportsFormatsAndBytes) {
-  Result r = sh("info " + kMlp + " --json --precision mxint8 --keep-fp32 first,last");
+  CliResult r = run_cli("info " + kMlp + " --json --precision mxint8 --keep-fp32 first,last");
   ASSERT_EQ(r.code, 0) << r.all;
   const auto j = nlohmann::json::parse(r.out);
   const auto& layers = j.at("layer_formats");
@@ -54,9 +33,10 @@ TEST(PrecisionCli, InfoJsonReportsFormatsAndBytes) {
 }
 
 TEST(PrecisionCli, FlagsOnRunAndBench) {
-  Result r = sh("bench " + kMlp +
-                " --json --iterations 3 --warmup 1 --precision mxfp4_e2m1 --layer-precision "
-                "/net/net.5/Gemm=mxint8");
+  CliResult r =
+      run_cli("bench " + kMlp +
+              " --json --iterations 3 --warmup 1 --precision mxfp4_e2m1 --layer-precision "
+              "/net/net.5/Gemm=mxint8");
   ASSERT_EQ(r.code, 0) << r.all;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("precision"), "mxfp4_e2m1");
@@ -65,21 +45,21 @@ TEST(PrecisionCli, FlagsOnRunAndBench) {
 }
 
 TEST(PrecisionCli, BadNamesExitTwoNamingThem) {
-  Result r = sh("info " + kMlp + " --precision mxint9");
+  CliResult r = run_cli("info " + kMlp + " --precision mxint9");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.all.find("'mxint9'"), std::string::npos) << r.all;
   EXPECT_NE(r.all.find("mxfp4_e2m1"), std::string::npos) << r.all;
-  r = sh("run " + kMlp + " --input input=" + kInput + " --layer-precision nosuch=mxint8");
+  r = run_cli("run " + kMlp + " --input input=" + kInput + " --layer-precision nosuch=mxint8");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.all.find("'nosuch'"), std::string::npos) << r.all;
-  r = sh("bench " + kMlp + " --layer-precision nosuch=mxint8");
+  r = run_cli("bench " + kMlp + " --layer-precision nosuch=mxint8");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.all.find("'nosuch'"), std::string::npos) << r.all;
   EXPECT_NE(r.all.find("/net/net.3/Gemm"), std::string::npos) << r.all;
-  r = sh("info " + kMlp + " --layer-precision missing-equals");
+  r = run_cli("info " + kMlp + " --layer-precision missing-equals");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.all.find("NODE=FORMAT"), std::string::npos) << r.all;
-  r = sh("info " + kMlp + " --keep-fp32 first,ghost");
+  r = run_cli("info " + kMlp + " --keep-fp32 first,ghost");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.all.find("'ghost'"), std::string::npos) << r.all;
 }

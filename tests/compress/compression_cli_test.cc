@@ -1,42 +1,22 @@
 // The compression flags of run, bench and info (src/cli/common.cc) through the real command line.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "support/cli_runner.h"
 
 namespace softdpu {
 namespace {
 
-const std::string kBin = std::string(SOFTDPU_BINARY_DIR) + "/softdpu";
+using testing::CliResult;
+using testing::run_cli;
+
 const std::string kMlp = std::string(SOFTDPU_SOURCE_DIR) + "/models/fashion_mlp/1/model.onnx";
 
-struct Result {
-  int code;
-  std::string out;  // stdout only
-  std::string all;  // stdout and stderr
-};
-
-Result sh(const std::string& args) {
-  Result r{-1, "", ""};
-  for (int pass = 0; pass < 2; ++pass) {
-    const std::string cmd = kBin + " " + args + (pass ? " 2>&1" : " 2>/dev/null");
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    std::array<char, 4096> buf;
-    size_t n;
-    std::string& s = pass ? r.all : r.out;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) s.append(buf.data(), n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  return r;
-}
-
 TEST(CompressionCli, InfoJsonNamesFormatsAndErrors) {
-  Result r = sh("info " + kMlp + " --json --circulant 16 --circulant-layers /net/net.1/Gemm " +
-                "--prune 0.2 --codebook-bits 4");
+  CliResult r =
+      run_cli("info " + kMlp + " --json --circulant 16 --circulant-layers /net/net.1/Gemm " +
+              "--prune 0.2 --codebook-bits 4");
   ASSERT_EQ(r.code, 0) << r.all;
   const auto j = nlohmann::json::parse(r.out);
   const auto& layers = j.at("layer_formats");
@@ -54,7 +34,7 @@ TEST(CompressionCli, InfoJsonNamesFormatsAndErrors) {
 }
 
 TEST(CompressionCli, TextInfoPrintsProjectionErrors) {
-  Result r = sh("info " + kMlp + " --circulant 8");
+  CliResult r = run_cli("info " + kMlp + " --circulant 8");
   ASSERT_EQ(r.code, 0) << r.all;
   EXPECT_NE(r.out.find("/net/net.1/Gemm circulant-b8 (relative Frobenius error 0."),
             std::string::npos)
@@ -66,11 +46,11 @@ TEST(CompressionCli, BadValuesExitWithCode2) {
        {std::string("--circulant 3"), std::string("--circulant 0"), std::string("--prune 0"),
         std::string("--prune 2"), std::string("--prune 0.5 --codebook-bits 9"),
         std::string("--circulant 16 --circulant-layers /net/net.5/Gemm")}) {
-    Result r = sh("info " + kMlp + " " + flags);
+    CliResult r = run_cli("info " + kMlp + " " + flags);
     EXPECT_EQ(r.code, 2) << flags << ": " << r.all;
     EXPECT_NE(r.all.find("error: "), std::string::npos) << flags << ": " << r.all;
   }
-  Result r = sh("run " + kMlp + " --circulant 12");
+  CliResult r = run_cli("run " + kMlp + " --circulant 12");
   EXPECT_EQ(r.code, 2) << r.all;
   EXPECT_NE(r.all.find("power of two"), std::string::npos) << r.all;
 }

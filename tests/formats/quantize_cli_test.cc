@@ -2,40 +2,23 @@
 // for the six MX formats and both roundings (the must-show), and refuses bad input with
 // a clear message and exit code 2.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "core/npy.h"
+#include "support/cli_runner.h"
 
 namespace softdpu {
 namespace {
 
+using testing::CliResult;
+using testing::run_cli;
+
 namespace fs = std::filesystem;
-const std::string kBin = std::string(SOFTDPU_BINARY_DIR) + "/softdpu";
 const std::string kData = std::string(SOFTDPU_SOURCE_DIR) + "/tests/data/mx-reference";
-
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result sh(const std::string& args) {
-  FILE* p = popen((kBin + " " + args + " 2>&1").c_str(), "r");
-  Result r{-1, ""};
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 class FormatsQuantizeCli : public ::testing::Test {
  protected:
@@ -55,9 +38,9 @@ TEST_F(FormatsQuantizeCli, ReproducesTheMxReferenceBitForBit) {
   for (const auto& f : files) {
     for (const char* rounding : {"even", "nearest"}) {
       const std::string out = path(std::string(f[1]) + "_" + rounding + ".npy");
-      const Result r = sh(std::string("quantize --format ") + f[1] + " --rounding " + rounding +
-                          " " + kData + "/input.npy " + out);
-      ASSERT_EQ(r.code, 0) << r.output;
+      const CliResult r = run_cli(std::string("quantize --format ") + f[1] + " --rounding " +
+                                  rounding + " " + kData + "/input.npy " + out);
+      ASSERT_EQ(r.code, 0) << r.all;
       const Tensor got = read_npy(out);
       const Tensor want = read_npy(kData + "/" + f[0] + "_" + rounding + ".npy");
       ASSERT_EQ(got.shape(), want.shape());
@@ -71,30 +54,30 @@ TEST_F(FormatsQuantizeCli, PadsTheLastBlockAndTakesAnyRank) {
   Tensor t(DType::kFloat32, {2, 3, 37});
   for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = float(i % 11) - 5.f;
   write_npy(path("in.npy"), t);
-  const Result r = sh("quantize --format msfp12 " + path("in.npy") + " " + path("out.npy"));
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("zero padded"), std::string::npos) << r.output;
+  const CliResult r = run_cli("quantize --format msfp12 " + path("in.npy") + " " + path("out.npy"));
+  ASSERT_EQ(r.code, 0) << r.all;
+  EXPECT_NE(r.all.find("zero padded"), std::string::npos) << r.all;
   EXPECT_EQ(read_npy(path("out.npy")).shape(), t.shape());
 }
 
 TEST_F(FormatsQuantizeCli, BadInputIsAClearErrorWithExitCode2) {
   write_npy(path("f.npy"), Tensor(DType::kFloat32, {4, 32}));
   write_npy(path("i.npy"), Tensor(DType::kInt64, {4, 32}));
-  Result r = sh("quantize --format mxfp5 " + path("f.npy") + " " + path("o.npy"));
+  CliResult r = run_cli("quantize --format mxfp5 " + path("f.npy") + " " + path("o.npy"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.output.find("unknown weight format 'mxfp5'; valid formats: fp32"), std::string::npos)
-      << r.output;
-  r = sh("quantize --format bfp:12,3,8 " + path("f.npy") + " " + path("o.npy"));
+  EXPECT_NE(r.all.find("unknown weight format 'mxfp5'; valid formats: fp32"), std::string::npos)
+      << r.all;
+  r = run_cli("quantize --format bfp:12,3,8 " + path("f.npy") + " " + path("o.npy"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.output.find("block size 12"), std::string::npos) << r.output;
-  r = sh("quantize --format mxint8 " + path("i.npy") + " " + path("o.npy"));
+  EXPECT_NE(r.all.find("block size 12"), std::string::npos) << r.all;
+  r = run_cli("quantize --format mxint8 " + path("i.npy") + " " + path("o.npy"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.output.find("int64"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("float32"), std::string::npos) << r.output;
-  r = sh("quantize --format mxint8 --rounding up " + path("f.npy") + " " + path("o.npy"));
+  EXPECT_NE(r.all.find("int64"), std::string::npos) << r.all;
+  EXPECT_NE(r.all.find("float32"), std::string::npos) << r.all;
+  r = run_cli("quantize --format mxint8 --rounding up " + path("f.npy") + " " + path("o.npy"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.output.find("unknown rounding 'up'"), std::string::npos) << r.output;
-  r = sh("quantize --format mxint8 " + path("missing.npy") + " " + path("o.npy"));
+  EXPECT_NE(r.all.find("unknown rounding 'up'"), std::string::npos) << r.all;
+  r = run_cli("quantize --format mxint8 " + path("missing.npy") + " " + path("o.npy"));
   EXPECT_EQ(r.code, 2);
   EXPECT_FALSE(fs::exists(path("o.npy")));
 }
