@@ -75,6 +75,46 @@ void max_plane(const PoolPlan& pl, const T* x, T* y, int64_t* idx, int64_t plane
       }
 }
 
+// True when every window lies wholly inside the input with unit dilation: then no tap needs a
+// bounds check and max_plane_inside applies.
+bool windows_inside(const Window& w) {
+  for (int d = 0; d < 3; ++d) {
+    if (w.dil[d] != 1 || w.pad[d] != 0) return false;
+    if ((w.out[d] - 1) * w.stride[d] + w.k[d] > w.in[d]) return false;
+  }
+  return true;
+}
+
+// MaxPool without indices over windows inside the input (the common 2x2 / stride 2 case):
+// row-wise maxima with no per-tap index or bounds arithmetic, so the inner loop over output
+// columns vectorises. Same result as max_plane, NaN included: each output starts from its first
+// tap and a later tap replaces it only when greater.
+template <typename T>
+void max_plane_inside(const Window& w, const T* x, T* y) {
+  for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
+      T* yrow = y + (o0 * w.out[1] + o1) * w.out[2];
+      bool first = true;
+      for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
+        for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
+          const T* xrow = x + ((o0 * w.stride[0] + k0) * w.in[1] + o1 * w.stride[1] + k1) * w.in[2];
+          for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+            const T* xs = xrow + k2;
+            const int64_t s2 = w.stride[2];
+            if (first) {
+              for (int64_t o2 = 0; o2 < w.out[2]; ++o2) yrow[o2] = xs[o2 * s2];
+              first = false;
+            } else {
+              for (int64_t o2 = 0; o2 < w.out[2]; ++o2) {
+                const T v = xs[o2 * s2];
+                yrow[o2] = v > yrow[o2] ? v : yrow[o2];
+              }
+            }
+          }
+        }
+    }
+}
+
 void avg_lp_plane(const PoolPlan& pl, PoolKind kind, const float* x, float* y) {
   const Window& w = pl.w;
   int64_t o = 0;
@@ -151,8 +191,12 @@ std::unique_ptr<Kernel> max_kernel(const PoolPlan& pl, bool with_indices) {
     T* y = static_cast<T*>(args.out[0]);
     int64_t* idx = with_indices ? static_cast<int64_t*>(args.out[1]) : nullptr;
     const int64_t in = pl.w.in_size(), out = pl.w.out_size();
+    const bool inside = !idx && windows_inside(pl.w);
     for_planes(args.pool, pl.planes, out * pl.w.k_size(), [&](int64_t i) {
-      max_plane<T>(pl, x + i * in, y + i * out, idx ? idx + i * out : nullptr, i);
+      if (inside)
+        max_plane_inside<T>(pl.w, x + i * in, y + i * out);
+      else
+        max_plane<T>(pl, x + i * in, y + i * out, idx ? idx + i * out : nullptr, i);
     });
   });
 }

@@ -132,6 +132,30 @@ TEST(LinalgPool, MaxWithIndices) {
   }
 }
 
+// Without the Indices output, windows that lie inside the input take a row-wise fast path
+// (pool.cc max_plane_inside); the others the general one. Both against the naive loops.
+TEST(LinalgPool, MaxWithoutIndices) {
+  std::vector<PoolCase> all = cases();
+  const std::vector<PoolCase> inside = {
+      {.x = {2, 4, 28, 28}, .kernel = {2, 2}, .strides = {2, 2}},
+      {.x = {1, 3, 7, 7}, .kernel = {2, 2}, .strides = {2, 2}},  // last row/column unused
+      {.x = {1, 2, 9}, .kernel = {3}, .strides = {2}},
+      {.x = {1, 2, 6, 7}, .kernel = {3, 2}},  // stride 1, overlapping windows
+      {.x = {1, 2, 4, 6, 5}, .kernel = {2, 3, 2}, .strides = {2, 1, 2}},
+  };
+  all.insert(all.end(), inside.begin(), inside.end());
+  for (const PoolCase& t : all) {
+    SCOPED_TRACE(shape_to_string(t.x) + " k=" + shape_to_string(t.kernel));
+    Tensor x = random_tensor(t.x, -1, 1, 23);
+    Tensor want = pool_naive(t, x, "max", nullptr);
+    for (int threads : {1, 2}) {
+      auto out = testing::run_op(OpType::kMaxPool, {in(x)}, attrs_of(t), 1, threads);
+      ASSERT_EQ(out[0].shape(), want.shape());
+      EXPECT_EQ(testing::max_abs_diff(out[0], want), 0.f);
+    }
+  }
+}
+
 TEST(LinalgPool, AverageAndLp) {
   for (const PoolCase& t : cases()) {
     SCOPED_TRACE(shape_to_string(t.x) + " k=" + shape_to_string(t.kernel));
