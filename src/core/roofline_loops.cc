@@ -181,7 +181,9 @@ __attribute__((target("avx512f,avx512bw"))) int32_t dot_avx512bw(int64_t iters) 
   }
   __m512i s = _mm512_setzero_si512();
   SOFTDPU_X8(SUM)
-  return _mm512_reduce_add_epi32(s);
+  // One lane keeps the work observable; the lanes wrap by design, and the intrinsic's reduction
+  // adds them as signed ints (undefined on overflow, which UBSan reports).
+  return _mm_cvtsi128_si32(_mm512_castsi512_si128(s));
 #undef INIT
 #undef STEP
 #undef KEEP
@@ -202,7 +204,9 @@ __attribute__((target("avx512f,avx512vnni"))) int32_t dot_avx512vnni(int64_t ite
   }
   __m512i s = _mm512_setzero_si512();
   SOFTDPU_X12(SUM)
-  return _mm512_reduce_add_epi32(s);
+  // One lane keeps the work observable; the lanes wrap by design, and the intrinsic's reduction
+  // adds them as signed ints (undefined on overflow, which UBSan reports).
+  return _mm_cvtsi128_si32(_mm512_castsi512_si128(s));
 #undef INIT
 #undef STEP
 #undef KEEP
