@@ -69,7 +69,11 @@ CirculantMatrix::CirculantMatrix(const CirculantVectors& v)
     }
   }
   fft_in_ = std::make_unique<BatchedRealFft>(b_, static_cast<int>(q_), /*measure=*/true);
-  fft_out_ = std::make_unique<BatchedRealFft>(b_, static_cast<int>(p_), /*measure=*/true);
+  // Unaligned: with batch rows (m > 1) row r's spectra start r * p * (b/2 + 1) complex values
+  // in, which is not 16-byte aligned for odd p; FFTW_MEASURE may pick SIMD codelets that assume
+  // the planner's alignment, and executing those on such a row crashed intermittently.
+  fft_out_ = std::make_unique<BatchedRealFft>(b_, static_cast<int>(p_), /*measure=*/true,
+                                              /*unaligned=*/true);
   fft_one_ = std::make_unique<BatchedRealFft>(b_, 1, /*measure=*/true, /*unaligned=*/true);
 }
 
