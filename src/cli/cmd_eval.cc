@@ -75,6 +75,7 @@ std::vector<Row> eval_model(const EvalArgs& a, const std::string& model,
   fp32.use_compiled_precision = false;
   ro.on_progress = [&](int64_t d, int64_t t) { print_progress(label + " fp32", d, t); };
   const eval::Predictions reference = eval::predict(*s, fp32, dataset, ro);
+  const double fp32_top1 = eval::score(reference, reference, dataset.labels).top1;
 
   std::vector<Row> rows;
   std::vector<std::string> precisions = a.precisions;
@@ -99,7 +100,7 @@ std::vector<Row> eval_model(const EvalArgs& a, const std::string& model,
     r.model = label;
     r.precision = precision;
     r.scores = eval::score(p, reference, dataset.labels);
-    r.fp32_top1 = eval::score(reference, reference, dataset.labels).top1;
+    r.fp32_top1 = fp32_top1;
     r.weight_bytes = stats.weight_bytes;
     r.bits_per_weight = stats.parameter_count ? 8.0 * static_cast<double>(stats.weight_bytes) /
                                                     static_cast<double>(stats.parameter_count)

@@ -57,6 +57,20 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept {
 namespace softdpu {
 namespace {
 
+// Operator-new calls made by ten runs after a warm-up run (each run must succeed).
+int allocations_in_runs(Session& s, const Tensor& x, Tensor* y) {
+  std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
+  std::vector<TensorView> out{{y->dtype(), y->shape(), y->data()}};
+  Status st = s.run(in, out);  // warm-up
+  EXPECT_TRUE(st) << st.to_string();
+  g_allocations = 0;
+  g_armed = true;
+  for (int i = 0; i < 10 && st; ++i) st = s.run(in, out);
+  g_armed = false;
+  EXPECT_TRUE(st) << st.to_string();
+  return g_allocations.load();
+}
+
 TEST(NoAllocation, RunAllocatesNothing) {
   testing::ModelBuilder m;
   m.input("x", DType::kFloat32, {-1, 1, 6, 6}).output("y", DType::kFloat32, {-1, 5});
@@ -90,15 +104,8 @@ TEST(NoAllocation, RunAllocatesNothing) {
       ASSERT_TRUE(st = s->plan(opt)) << st.to_string();
       Tensor x = testing::random_tensor({1, 1, 6, 6});
       Tensor y(DType::kFloat32, {1, 5});
-      std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
-      std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
-      ASSERT_TRUE(s->run(in, out));  // warm-up
-      g_allocations = 0;
-      g_armed = true;
-      for (int i = 0; i < 10; ++i) st = s->run(in, out);
-      g_armed = false;
-      ASSERT_TRUE(st) << st.to_string();
-      EXPECT_EQ(g_allocations.load(), 0) << "threads=" << threads << " precision=" << precision;
+      EXPECT_EQ(allocations_in_runs(*s, x, &y), 0)
+          << "threads=" << threads << " precision=" << precision;
       EXPECT_EQ(s->stats().layer_formats.size(), 2u);  // the Conv and the MatMul
     }
 }
@@ -124,15 +131,7 @@ TEST(NoAllocation, NarrowRnnRunAllocatesNothing) {
       ASSERT_EQ(s->stats().layer_formats.begin()->second, "mxint8");
       Tensor x = testing::random_tensor({3, 1, 12});
       Tensor y(DType::kFloat32, {3, 1, 1, hidden});
-      std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
-      std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
-      ASSERT_TRUE(s->run(in, out));  // warm-up
-      g_allocations = 0;
-      g_armed = true;
-      for (int i = 0; i < 10; ++i) st = s->run(in, out);
-      g_armed = false;
-      ASSERT_TRUE(st) << st.to_string();
-      EXPECT_EQ(g_allocations.load(), 0) << op << " threads=" << threads;
+      EXPECT_EQ(allocations_in_runs(*s, x, &y), 0) << op << " threads=" << threads;
     }
   }
 }
@@ -164,15 +163,7 @@ TEST(NoAllocation, CompressedLayersRunAllocatesNothing) {
         ASSERT_NE(f, "fp32") << node << " mode " << mode;
       Tensor x = testing::random_tensor({3, 1, 20});
       Tensor y(DType::kFloat32, {3, 1, 1, hidden});
-      std::vector<ConstTensorView> in{{x.dtype(), x.shape(), x.data()}};
-      std::vector<TensorView> out{{y.dtype(), y.shape(), y.data()}};
-      ASSERT_TRUE(s->run(in, out));  // warm-up
-      g_allocations = 0;
-      g_armed = true;
-      for (int i = 0; i < 10; ++i) st = s->run(in, out);
-      g_armed = false;
-      ASSERT_TRUE(st) << st.to_string();
-      EXPECT_EQ(g_allocations.load(), 0) << "mode " << mode << " threads=" << threads;
+      EXPECT_EQ(allocations_in_runs(*s, x, &y), 0) << "mode " << mode << " threads=" << threads;
     }
   }
 }
