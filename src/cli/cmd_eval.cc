@@ -98,7 +98,8 @@ std::vector<Row> eval_model(const EvalArgs& a, const std::string& model,
     const eval::Predictions p = eval::predict(*s, opt, dataset, ro, &stats);
     Row r;
     r.model = label;
-    r.precision = precision;
+    const std::string compression = compression_label(a.pins);
+    r.precision = compression.empty() ? precision : precision + "+" + compression;
     r.scores = eval::score(p, reference, dataset.labels);
     r.fp32_top1 = fp32_top1;
     r.weight_bytes = stats.weight_bytes;
@@ -113,10 +114,10 @@ std::vector<Row> eval_model(const EvalArgs& a, const std::string& model,
 
 void print_table(const std::vector<Row>& rows, const data::Dataset& d) {
   std::printf("dataset %s, %lld samples\n", d.name.c_str(), static_cast<long long>(d.size()));
-  std::printf("%-16s %-12s %8s %8s %10s %10s %12s %9s\n", "model", "precision", "top1 %", "vs fp32",
+  std::printf("%-24s %-20s %8s %8s %10s %10s %12s %9s\n", "model", "precision", "top1 %", "vs fp32",
               "agree %", "KL", "weight B", "bits/w");
   for (const Row& r : rows) {
-    std::printf("%-16s %-12s %8.2f %+8.2f %10.2f %10.2e %12zu %9.2f\n", r.model.c_str(),
+    std::printf("%-24s %-20s %8.2f %+8.2f %10.2f %10.2e %12zu %9.2f\n", r.model.c_str(),
                 r.precision.c_str(), r.scores.top1, r.scores.top1 - r.fp32_top1, r.scores.agreement,
                 r.scores.kl, r.weight_bytes, r.bits_per_weight);
   }
@@ -194,6 +195,9 @@ void register_eval(CLI::App& app, CommandFn* run) {
   cmd->add_option("--calibration-samples", args->pins.calibration_samples,
                   "for 'auto': calibration samples")
       ->check(CLI::PositiveNumber);
+  // The same compression flags as run / bench / info, applied to every evaluated precision
+  // (layers they compress take that format instead of the precision).
+  add_compression_flags(cmd, &args->pins);
   cmd->add_option("--limit", args->limit, "evaluate only the first N samples");
   cmd->add_option("--batch", args->batch, "samples per run")->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "intra-op threads")->check(CLI::PositiveNumber);

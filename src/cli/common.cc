@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "compress/compressed_matrix.h"
 #include "core/npy.h"
@@ -74,6 +75,10 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--calibration-samples", args->calibration_samples,
                   "with --precision auto: samples of the calibration set to use")
       ->check(CLI::PositiveNumber);
+  add_compression_flags(cmd, args);
+}
+
+void add_compression_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--circulant", args->circulant,
                   "block-circulant weights (FFT products) with blocks of B (4..256, a power of "
                   "two): every Gemm/MatMul/LSTM/GRU/RNN layer, or those of --circulant-layers");
@@ -87,6 +92,20 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
                   "with --prune: share weights through a k-means codebook of 2^N values (1..4)");
   cmd->add_option("--codebook-values", args->codebook_values,
                   "precision of the shared codebook values: fp32, bf16, fp16");
+}
+
+std::string compression_label(const PrecisionArgs& args) {
+  std::string label;
+  if (args.circulant != -1) label = "circ" + std::to_string(args.circulant);
+  if (args.prune != -1) {
+    std::ostringstream d;
+    d << args.prune;
+    label += (label.empty() ? "" : "+") + ("prune" + d.str());
+    if (args.codebook_bits > 0) label += "-cb" + std::to_string(args.codebook_bits);
+    if (args.codebook_bits > 0 && args.codebook_values != "fp32")
+      label += "-" + args.codebook_values;
+  }
+  return label;
 }
 
 std::string precision_label(const PrecisionArgs& args, const Session& session) {

@@ -36,6 +36,13 @@ struct PrecisionArgs {
 // --circulant B, --circulant-layers a,b, --prune D, --codebook-bits N, --codebook-values F.
 void add_precision_flags(CLI::App* cmd, PrecisionArgs* args);
 
+// Only the compression flags (part of add_precision_flags; eval, which has its own --precision
+// list, adds these alone).
+void add_compression_flags(CLI::App* cmd, PrecisionArgs* args);
+
+// The compression flags in a short form for reports: "circ8", "prune0.15-cb4", "" when none.
+std::string compression_label(const PrecisionArgs& args);
+
 // Copies the flags into opt. Throws Error(kInvalidArgument) for a malformed NODE=F or a node
 // given twice; format and node names are checked by Session::plan. With --precision auto it runs
 // the search (eval/precision_search.h) on `session`, prints the chosen table to stderr and

@@ -59,6 +59,31 @@ TEST(EvalCli, BadInputsAreClearErrors) {
   EXPECT_NE(r.err.find("--budget"), std::string::npos) << r.err;
 }
 
+// eval takes run / bench's compression flags: the plan it measures is compressed (formats and
+// weight bytes say so) and the row is labelled with the flags.
+TEST(EvalCli, CompressionFlags) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  CliResult r = run_cli("eval " + kMlp + " --limit 200 --precision fp32 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t dense_bytes = nlohmann::json::parse(r.out)[0].at("weight_bytes").get<size_t>();
+  r = run_cli("eval " + kMlp + " --limit 200 --precision fp32 --json --circulant 8");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].at("precision"), "fp32+circ8");
+  EXPECT_EQ(j[0].at("layer_formats").at("/net/net.1/Gemm"), "circulant-b8");
+  EXPECT_LT(j[0].at("weight_bytes").get<size_t>(), dense_bytes / 4);
+  r = run_cli("eval " + kMlp +
+              " --limit 200 --precision fp32 --json --prune 0.15 --codebook-bits 4");
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j[0].at("precision"), "fp32+prune0.15-cb4");
+  EXPECT_EQ(j[0].at("layer_formats").at("/net/net.3/Gemm"), "sparse-cb4");
+  r = run_cli("eval " + kMlp + " --limit 10 --precision fp32 --circulant 6");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("6"), std::string::npos) << r.err;
+}
+
 TEST(EvalCli, AutoPrecisionPrintsItsTable) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   CliResult r =
