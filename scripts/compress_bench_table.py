@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Medians over several runs of bench/kernels/compress_bench.cc (JSON output files given on the
-command line), as the two Markdown tables of docs/compression.md. Times are CPU times per call."""
+command line; each may hold --benchmark_repetitions runs), as the two Markdown tables of
+docs/compression.md. Times are CPU times per call. A table whose benchmarks were filtered out of the
+runs is left out."""
 
 import json
 import statistics
@@ -11,6 +13,8 @@ times = defaultdict(list)
 counters = {}
 for path in sys.argv[1:]:
     for b in json.load(open(path))["benchmarks"]:
+        if b.get("run_type") == "aggregate":
+            continue  # the repetitions themselves are collected
         times[b["name"]].append(b["cpu_time"])
         counters[b["name"]] = b
 
@@ -19,23 +23,36 @@ def med(name):
     return statistics.median(times[name])
 
 
-print(f"runs: {len(sys.argv) - 1}; medians of CPU time per call (us)\n")
-print("| n | dense fp32 | mxint8 | circulant b=64 | circulant b=128 | fp32 / circ b=64 | fp32 / circ b=128 "
-      "| weight bytes fp32 / circ b=128 |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-for n in (256, 512, 1024, 2048, 4096, 8192):
-    d, q = med(f"BM_CircDense/{n}"), med(f"BM_CircMxint8/{n}")
-    c64, c128 = med(f"BM_Circulant/{n}/b64"), med(f"BM_Circulant/{n}/b128")
-    wb = counters[f"BM_CircDense/{n}"]["weight_bytes"] / counters[f"BM_Circulant/{n}/b128"]["weight_bytes"]
-    print(f"| {n} | {d:.1f} | {q:.1f} | {c64:.1f} | {c128:.1f} | {d / c64:.1f}x | {d / c128:.1f}x | {wb:.0f}x |")
-print()
-print("| layer (K x N, weight / activation density) | dense fp32 | mxint8 | EIE sparse (4-bit codebook) "
-      "| fp32 / sparse | mxint8 / sparse | weight bytes fp32 / sparse |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-shapes = {"Alex-6": "9216 x 4096, 9% / 35%", "Alex-7": "4096 x 4096, 9% / 35%",
-          "Alex-8": "4096 x 1000, 25% / 38%", "VGG-6": "25088 x 4096, 4% / 18%",
-          "NT-LSTM": "1201 x 2400, 10% / 100%"}
-for l, desc in shapes.items():
-    d, q, s = med(f"BM_EieDense/{l}"), med(f"BM_EieMxint8/{l}"), med(f"BM_EieSparse/{l}")
-    wb = counters[f"BM_EieDense/{l}"]["weight_bytes"] / counters[f"BM_EieSparse/{l}"]["weight_bytes"]
-    print(f"| {l} ({desc}) | {d:.0f} | {q:.0f} | {s:.0f} | {d / s:.1f}x | {q / s:.1f}x | {wb:.0f}x |")
+
+
+def circulant_table():
+    print("| n | dense fp32 | mxint8 | circulant b=64 | circulant b=128 | fp32 / circ b=64 | fp32 / circ b=128 "
+          "| weight bytes fp32 / circ b=128 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in (256, 512, 1024, 2048, 4096, 8192):
+        d, q = med(f"BM_CircDense/{n}"), med(f"BM_CircMxint8/{n}")
+        c64, c128 = med(f"BM_Circulant/{n}/b64"), med(f"BM_Circulant/{n}/b128")
+        wb = counters[f"BM_CircDense/{n}"]["weight_bytes"] / counters[f"BM_Circulant/{n}/b128"]["weight_bytes"]
+        print(f"| {n} | {d:.1f} | {q:.1f} | {c64:.1f} | {c128:.1f} | {d / c64:.1f}x | {d / c128:.1f}x | {wb:.0f}x |")
+    print()
+
+
+def eie_table():
+    print("| layer (K x N, weight / activation density) | dense fp32 | mxint8 | EIE sparse (4-bit codebook) "
+          "| fp32 / sparse | mxint8 / sparse | weight bytes fp32 / sparse |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    shapes = {"Alex-6": "9216 x 4096, 9% / 35%", "Alex-7": "4096 x 4096, 9% / 35%",
+              "Alex-8": "4096 x 1000, 25% / 38%", "VGG-6": "25088 x 4096, 4% / 18%",
+              "NT-LSTM": "1201 x 2400, 10% / 100%"}
+    for l, desc in shapes.items():
+        if f"BM_EieSparse/{l}" not in times:
+            continue
+        d, q, s = med(f"BM_EieDense/{l}"), med(f"BM_EieMxint8/{l}"), med(f"BM_EieSparse/{l}")
+        wb = counters[f"BM_EieDense/{l}"]["weight_bytes"] / counters[f"BM_EieSparse/{l}"]["weight_bytes"]
+        print(f"| {l} ({desc}) | {d:.0f} | {q:.0f} | {s:.0f} | {d / s:.1f}x | {q / s:.1f}x | {wb:.0f}x |")
+
+
+print(f"runs per benchmark: {max(len(t) for t in times.values())}; medians of CPU time per call (us)\n")
+if "BM_Circulant/4096/b128" in times:
+    circulant_table()
+eie_table()

@@ -1,50 +1,40 @@
 #include "compress/sparse_matrix.h"
 
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a known false positive of
-// -Wmaybe-uninitialized); silence it for this file only.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "compress/epilogue.h"
 #include "compress/sparse.h"
-#include "core/cpu.h"
 
 namespace softdpu::compress {
 namespace {
 
-// One column's entries with AVX-512, 16 at a time: the 4-bit relative indices become row numbers
-// by an in-register prefix sum, the codebook lookup is one vpermps (16 shared values fit one
-// register), and the accumulators are gathered, updated and scattered. Rows within a column are
-// distinct, so the scatter has no conflicts. `values` is null with a codebook.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void column_avx512(
-    const uint8_t* code, const float* values, uint32_t begin, uint32_t end, const float* table,
-    float xc, float* acc) {
-  const __m512 codebook = _mm512_loadu_ps(table);
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i low4 = _mm512_set1_epi32(15), one = _mm512_set1_epi32(1);
-  const __m512i last = _mm512_set1_epi32(15);
-  const __m512 x = _mm512_set1_ps(xc);
-  __m512i base = _mm512_set1_epi32(-1);  // row of the previous entry
-  for (uint32_t e = begin; e < end; e += 16) {
-    const __mmask16 m = end - e >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (end - e)) - 1);
-    const __m512i c = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, code + e));
-    // Inclusive prefix sum of (z + 1) across the 16 lanes.
-    __m512i s = _mm512_add_epi32(_mm512_and_si512(c, low4), one);
-    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 15));
-    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 14));
-    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 12));
-    s = _mm512_add_epi32(s, _mm512_alignr_epi32(s, zero, 8));
-    const __m512i rows = _mm512_add_epi32(base, s);
-    const __m512 w = values ? _mm512_maskz_loadu_ps(m, values + e)
-                            : _mm512_permutexvar_ps(_mm512_srli_epi32(c, 4), codebook);
-    __m512 a = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, acc, 4);
-    a = _mm512_fmadd_ps(w, x, a);
-    _mm512_mask_i32scatter_ps(acc, m, rows, a, 4);
-    base = _mm512_permutexvar_epi32(last, rows);  // lane 15 (a masked tail ends the column)
+// acc[row] += w(e) * x for one column's entries begin..end, with the row numbers decoded 8 at a
+// time in a general-purpose register (SWAR): the 8 low nibbles z, plus 1 each, become the 8 row
+// offsets from the previous entry by one multiply by 0x0101...01 (a byte-wise prefix sum; at most
+// 8 * 16 = 128 per byte, so no carry crosses a byte). That leaves the loop-carried row chain one
+// add per 8 entries and each entry two loads (its value, its accumulator) and a store, all in L1.
+// `weight(e, code)` gives the entry's weight already multiplied by x.
+// (An AVX-512 gather / FMA / scatter version of this loop was 2.4x slower on the development
+// machine, an AMD Zen 4, whose scatter is slow: docs/compression.md.)
+template <typename Weight>
+inline void column(const uint8_t* code, uint32_t begin, uint32_t end, float* acc, Weight weight) {
+  int64_t row = -1;  // row of the previous entry
+  uint32_t e = begin;
+  for (; e + 8 <= end; e += 8) {
+    uint64_t w;
+    std::memcpy(&w, code + e, 8);  // little-endian: entry e + j is byte j
+    const uint64_t rows =
+        ((w & 0x0F0F0F0F0F0F0F0Full) + 0x0101010101010101ull) * 0x0101010101010101ull;
+    for (int j = 0; j < 8; ++j) {
+      acc[row + static_cast<int64_t>((rows >> (8 * j)) & 0xFF)] +=
+          weight(e + j, static_cast<uint32_t>(w >> (8 * j + 4)) & 15);
+    }
+    row += static_cast<int64_t>(rows >> 56);
+  }
+  for (; e < end; ++e) {
+    row += 1 + (code[e] & 15);
+    acc[row] += weight(e, static_cast<uint32_t>(code[e] >> 4));
   }
 }
 
@@ -150,7 +140,7 @@ size_t SparseMatrix::scratch_bytes(int64_t m) const {
 }
 
 void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-                          const kernels::GemmEpilogue& ep, float* acc, bool vectorised) const {
+                          const kernels::GemmEpilogue& ep, float* acc, bool fast) const {
   const Pe& pe = pe_[p];
   const int pes = static_cast<int>(pe_.size());
   const uint32_t* ptr = pe.col_ptr.data();
@@ -158,14 +148,23 @@ void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* 
   for (int64_t r = 0; r < m; ++r) {
     const float* xr = x + r * ldx;
     std::fill(acc, acc + pe.rows, 0.f);
-    if (vectorised) {
-      alignas(64) float table[16] = {};
-      std::copy(codebook_.begin(), codebook_.end(), table);
-      const float* val = bits_ > 0 ? nullptr : pe.value.data();
+    if (fast && bits_ > 0) {
+      // The codebook times x once per column: one load per entry, no multiply.
+      const float* cb = codebook_.data();
+      const size_t ncb = codebook_.size();
       for (int64_t c = 0; c < k_; ++c) {
         const float xc = xr[c];
-        if (xc == 0.f || ptr[c] == ptr[c + 1]) continue;
-        column_avx512(code, val, ptr[c], ptr[c + 1], table, xc, acc);
+        if (xc == 0.f) continue;  // EIE's activation skipping
+        float scaled[16] = {};
+        for (size_t i = 0; i < ncb; ++i) scaled[i] = cb[i] * xc;
+        column(code, ptr[c], ptr[c + 1], acc, [&](uint32_t, uint32_t idx) { return scaled[idx]; });
+      }
+    } else if (fast) {
+      const float* val = pe.value.data();
+      for (int64_t c = 0; c < k_; ++c) {
+        const float xc = xr[c];
+        if (xc == 0.f) continue;
+        column(code, ptr[c], ptr[c + 1], acc, [&](uint32_t e, uint32_t) { return val[e] * xc; });
       }
     } else if (bits_ > 0) {
       const float* cb = codebook_.data();
@@ -216,12 +215,11 @@ void SparseMatrix::apply_scalar(int64_t m, const float* x, int64_t ldx, float* y
 void SparseMatrix::apply(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                          const kernels::GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
   if (m <= 0) return;
-  const bool vectorised = active_isa() == Isa::kAvx512;
   float* acc = static_cast<float*>(scratch);
   if (!pool || pes() == 1) {
     int64_t off = 0;
     for (int p = 0; p < pes(); ++p) {
-      run_pe(p, m, x, ldx, y, ldy, ep, acc + off, vectorised);
+      run_pe(p, m, x, ldx, y, ldy, ep, acc + off, true);
       off += (pe_[p].rows + 15) / 16 * 16;
     }
     return;
@@ -230,7 +228,7 @@ void SparseMatrix::apply(int64_t m, const float* x, int64_t ldx, float* y, int64
   const int64_t stride = (pe_[0].rows + 15) / 16 * 16;  // PE 0 owns the most rows
   pool->parallel_for(pes(), 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
-      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, acc + p * stride, vectorised);
+      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, acc + p * stride, true);
   });
 }
 

@@ -47,8 +47,9 @@ class SparseMatrix final : public CompressedMatrix {
   const std::vector<float>& codebook() const { return codebook_; }
   int pes() const { return static_cast<int>(pe_.size()); }
 
-  // The scalar loop, whatever active_isa() says (apply() takes the AVX-512 gather/scatter path
-  // when active_isa() allows; AVX2 has no scatter, so it runs the scalar loop).
+  // The reference twin of apply(): one entry at a time, the row and the codebook product computed
+  // per entry. apply() decodes rows 8 at a time (SWAR, plain C++: the same on every ISA) and
+  // multiplies the codebook by x once per column.
   void apply_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                     const kernels::GemmEpilogue& ep, void* scratch) const;
 
@@ -60,7 +61,7 @@ class SparseMatrix final : public CompressedMatrix {
     std::vector<float> value;       // per entry, exact values only (codebook_bits = 0)
   };
   void run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-              const kernels::GemmEpilogue& ep, float* acc, bool vectorised) const;
+              const kernels::GemmEpilogue& ep, float* acc, bool fast) const;
 
   int64_t n_, k_;
   int bits_;

@@ -186,36 +186,39 @@ TEST(Sparse, KernelMatchesDenseExpansion) {
     for (double xd : {0.0, 0.35, 1.0}) {  // activation density (0 = all-zero input)
       for (int bits : {0, 4}) {
         for (int pes : {1, 3}) {
-          const int64_t n = 45, k = 70;
-          const std::vector<float> w = sparse_random(n, k, wd, 13);
-          SparseMatrix s(w.data(), n, k, k, {pes, bits, "fp32"});
-          const std::vector<float> dw = decoded(s);
-          for (int64_t m : {1, 2}) {
-            const std::vector<float> x = sparse_random(m, k, xd, 17);
-            std::vector<float> bias(n), rb{0.5f, -0.25f}, y0(m * n);
-            for (int64_t i = 0; i < n; ++i) bias[i] = 0.01f * float(i) - 0.2f;
-            for (int64_t i = 0; i < m * n; ++i) y0[i] = 0.1f * float(i % 7);
-            std::vector<float> scratch(s.scratch_bytes(m) / sizeof(float) + 1);
-            for (int path = 0; path < 6; ++path) {
-              // Every ISA the machine has (AVX-512 takes the gather/scatter path), with and
-              // without the pool.
-              const Isa isa = static_cast<Isa>(path / 2);
-              if (isa > detected_isa()) continue;
-              ScopedIsa scoped(isa);
-              ThreadPool* tp = path % 2 ? &pool : nullptr;
-              std::vector<float> y = y0;
-              kernels::GemmEpilogue ep;
-              ep.bias = bias.data();
-              ep.row_bias = rb.data();
-              ep.accumulate = true;
-              ep.activation.kind = kernels::ActKind::kRelu;
-              s.apply(m, x.data(), k, y.data(), n, ep, tp, scratch.data());
-              const std::vector<float> want =
-                  dense_ref(dw, n, k, x, m, bias.data(), rb.data(), y0, true);
-              for (int64_t i = 0; i < m * n; ++i)
-                ASSERT_NEAR(y[i], want[i], 1e-5f)
-                    << "w " << wd << " x " << xd << " bits " << bits << " pes " << pes << " m " << m
-                    << " " << isa_name(isa) << " pool " << (tp != nullptr) << " [" << i << "]";
+          // 301 rows: long columns, many 8-entry chunks and padding entries per column.
+          for (int64_t n : {45, 301}) {
+            const int64_t k = 70;
+            const std::vector<float> w = sparse_random(n, k, wd, 13);
+            SparseMatrix s(w.data(), n, k, k, {pes, bits, "fp32"});
+            const std::vector<float> dw = decoded(s);
+            for (int64_t m : {1, 2}) {
+              const std::vector<float> x = sparse_random(m, k, xd, 17);
+              std::vector<float> bias(n), rb{0.5f, -0.25f}, y0(m * n);
+              for (int64_t i = 0; i < n; ++i) bias[i] = 0.01f * float(i) - 0.2f;
+              for (int64_t i = 0; i < m * n; ++i) y0[i] = 0.1f * float(i % 7);
+              std::vector<float> scratch(s.scratch_bytes(m) / sizeof(float) + 1);
+              for (int path = 0; path < 3; ++path) {
+                // apply() (the SWAR row decoding) without and with the pool, and its scalar twin.
+                ThreadPool* tp = path == 1 ? &pool : nullptr;
+                std::vector<float> y = y0;
+                kernels::GemmEpilogue ep;
+                ep.bias = bias.data();
+                ep.row_bias = rb.data();
+                ep.accumulate = true;
+                ep.activation.kind = kernels::ActKind::kRelu;
+                if (path == 2) {
+                  s.apply_scalar(m, x.data(), k, y.data(), n, ep, scratch.data());
+                } else {
+                  s.apply(m, x.data(), k, y.data(), n, ep, tp, scratch.data());
+                }
+                const std::vector<float> want =
+                    dense_ref(dw, n, k, x, m, bias.data(), rb.data(), y0, true);
+                for (int64_t i = 0; i < m * n; ++i)
+                  ASSERT_NEAR(y[i], want[i], 1e-5f * std::max(1.f, std::fabs(want[i])))
+                      << "w " << wd << " x " << xd << " bits " << bits << " pes " << pes << " m "
+                      << m << " path " << path << " n " << n << " [" << i << "]";
+              }
             }
           }
         }
