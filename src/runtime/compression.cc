@@ -24,7 +24,20 @@ struct RowMatrix {
   int input = 0;
   int64_t n = 0, k = 0;
   bool kn = false;  // stored K x N in the graph
+  // Conv W [M, C, k...]: the columns are ordered kernel position first (column kpos * C + ch, the
+  // layout the compressed Conv multiplies: a position's M x C slice is a run of whole blocks).
+  int64_t conv_channels = 0;
   std::vector<float> w;
+
+  // The graph's flat index of entry (r, col).
+  int64_t graph_index(int64_t r, int64_t col) const {
+    if (kn) return col * n + r;
+    if (conv_channels > 0) {
+      const int64_t ks = k / conv_channels;
+      return r * k + (col % conv_channels) * ks + col / conv_channels;
+    }
+    return r * k + col;
+  }
 };
 
 RowMatrix read_rows(const ir::Graph& g, const ir::Node& node, int input) {
@@ -36,10 +49,11 @@ RowMatrix read_rows(const ir::Graph& g, const ir::Node& node, int input) {
     const ir::Attribute* tb = node.attr("transB");
     m.kn = node.op == ir::OpType::kMatMul || tb == nullptr || tb->i == 0;
   }
+  if (node.op == ir::OpType::kConv) m.conv_channels = t.shape()[1];
   const float* d = t.data_as<float>();
   m.w.resize(static_cast<size_t>(m.n * m.k));
   for (int64_t r = 0; r < m.n; ++r)
-    for (int64_t c = 0; c < m.k; ++c) m.w[r * m.k + c] = m.kn ? d[c * m.n + r] : d[r * m.k + c];
+    for (int64_t c = 0; c < m.k; ++c) m.w[r * m.k + c] = d[m.graph_index(r, c)];
   return m;
 }
 
@@ -50,7 +64,7 @@ void write_rows(ir::Graph& g, const ir::Node& node, const RowMatrix& m) {
   Tensor t(DType::kFloat32, v.constant->shape());
   float* d = t.data_as<float>();
   for (int64_t r = 0; r < m.n; ++r)
-    for (int64_t c = 0; c < m.k; ++c) (m.kn ? d[c * m.n + r] : d[r * m.k + c]) = m.w[r * m.k + c];
+    for (int64_t c = 0; c < m.k; ++c) d[m.graph_index(r, c)] = m.w[r * m.k + c];
   v.constant = std::move(t);
 }
 
@@ -65,6 +79,14 @@ std::string circulant_refusal(const ir::Node& node, const std::vector<RowMatrix>
       return "its weight is " + std::to_string(m.n) + " outputs x " + std::to_string(m.k) +
              " inputs, smaller than one " + std::to_string(b) + "x" + std::to_string(b) +
              " block (padding would store more than the dense matrix)";
+    }
+  }
+  if (node.op == ir::OpType::kConv) {
+    const int64_t channels = ms[0].conv_channels;
+    if (channels % b != 0) {
+      return "its " + std::to_string(channels) + " input channels are not a multiple of " +
+             std::to_string(b) + ", so blocks would straddle kernel positions (the circulant " +
+             "blocks are (out-channel, in-channel) blocks at each kernel position)";
     }
   }
   if (is_rnn(node)) {
@@ -261,7 +283,7 @@ void assign_compression(ir::Graph& g, const PlanOptions& opt) {
     if (!seen.count(name)) {
       bad_arg("circulant_layers names node '" + name +
               "', which is not a weight layer (Gemm/MatMul with a constant 2-D float32 weight, "
-              "LSTM/GRU/RNN) after planning; weight layers: " +
+              "ungrouped Conv, LSTM/GRU/RNN) after planning; weight layers: " +
               join(eligible));
     }
   }

@@ -13,9 +13,12 @@
 // of each 16-wide panel; there the constant weights are packed transposed at plan time and the
 // product runs the other way round, Y^T[P, M] = cols^T[P, K] * W^T, streaming the weights once.
 #include <algorithm>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "kernels/activation.h"
+#include "kernels/linalg/compressed_weight.h"
 #include "kernels/linalg/conv_common.h"
 #include "kernels/linalg/conv_depthwise.h"
 #include "kernels/linalg/gemm.h"
@@ -37,18 +40,25 @@ constexpr int64_t kMaxSlots = 8;
 constexpr int64_t kBlockBytes = 160 * 1024;
 constexpr int64_t kSmallP = 8;
 
-// Narrow weights (docs/precision.md): W [M, C*K] packed as an M x C*K PackedMatrix and the
-// product run as qgemm over pixel rows, Y^T[P, M] = cols^T[P, C*K] * W^T, the transposed
-// orientation qgemm streams the weights in; each block of rows is transposed into NCHW.
-std::unique_ptr<Kernel> prepare_narrow_conv(PrepareContext& ctx, const Window& win,
-                                            const formats::WeightFormat& wf, int64_t batch,
-                                            int64_t c, int64_t m, bool has_bias,
-                                            const kernels::GemmEpilogue& base) {
+// One product of a block of pixel rows: Y^T[np, M] = cols^T[np, C*K] * W^T (row stride C*K in,
+// M out), with the epilogue, the pool and the product's scratch.
+using RowProduct =
+    std::function<void(int64_t np, const float* cols, float* yt, const kernels::GemmEpilogue& ep,
+                       ThreadPool* pool, void* scratch)>;
+
+// The convolution run the other way round, over blocks of pixel rows, for weights held in a form
+// that multiplies rows (narrow PackedMatrix, compressed operator); each block's rows are
+// transposed into NCHW. `tap_major` orders each row's taps kernel position first (the compressed
+// weights' column order); `product_scratch(rows)` is what one product of `rows` rows needs.
+std::unique_ptr<Kernel> prepare_row_conv(PrepareContext& ctx, const Window& win, int64_t batch,
+                                         int64_t c, int64_t m, bool has_bias,
+                                         const kernels::GemmEpilogue& base, bool tap_major,
+                                         const std::function<size_t(int64_t)>& product_scratch,
+                                         RowProduct product) {
   const int64_t p = win.out_size(), kc = c * win.k_size(), in_size = win.in_size();
-  auto w = kernels::pack_weight(ctx.constant_as<float>(1), kc, m, kc, true, 1.0f, wf);
   // Rows per block: their patches and outputs stay in L2 beside the streamed weights.
   const int64_t rows = std::clamp<int64_t>(kBlockBytes / (4 * (kc + m)), 1, p);
-  const size_t q_bytes = kernels::round64(kernels::qgemm_scratch_bytes(rows, *w, {}));
+  const size_t q_bytes = kernels::round64(product_scratch(rows));
   const size_t cols_bytes = kernels::round64(static_cast<size_t>(rows * kc) * sizeof(float));
   const size_t yt_bytes = kernels::round64(static_cast<size_t>(rows * m) * sizeof(float));
   ctx.request_scratch(q_bytes + cols_bytes + yt_bytes);
@@ -64,13 +74,62 @@ std::unique_ptr<Kernel> prepare_narrow_conv(PrepareContext& ctx, const Window& w
       float* yn = y + n * m * p;
       for (int64_t p0 = 0; p0 < p; p0 += rows) {
         const int64_t np = std::min(rows, p - p0);
-        kernels::im2col_rows(x + n * c * in_size, win, c, p0, np, cols);
-        kernels::qgemm(np, cols, kc, *w, yt, m, ep, args.pool, {}, base_ptr);
+        const float* xn = x + n * c * in_size;
+        if (tap_major) {
+          kernels::im2col_rows_tap_major(xn, win, c, p0, np, cols);
+        } else {
+          kernels::im2col_rows(xn, win, c, p0, np, cols);
+        }
+        product(np, cols, yt, ep, args.pool, base_ptr);
         for (int64_t i = 0; i < m; ++i)
           for (int64_t j = 0; j < np; ++j) yn[i * p + p0 + j] = yt[j * m + i];
       }
     }
   });
+}
+
+// Narrow weights (docs/precision.md): W [M, C*K] packed as an M x C*K PackedMatrix, the product
+// run by qgemm, which streams the weights in this orientation.
+std::unique_ptr<Kernel> prepare_narrow_conv(PrepareContext& ctx, const Window& win,
+                                            const formats::WeightFormat& wf, int64_t batch,
+                                            int64_t c, int64_t m, bool has_bias,
+                                            const kernels::GemmEpilogue& base) {
+  const int64_t kc = c * win.k_size();
+  std::shared_ptr<const formats::PackedMatrix> w =
+      kernels::pack_weight(ctx.constant_as<float>(1), kc, m, kc, true, 1.0f, wf);
+  return prepare_row_conv(
+      ctx, win, batch, c, m, has_bias, base, false,
+      [&](int64_t rows) { return kernels::qgemm_scratch_bytes(rows, *w, {}); },
+      [w, kc, m](int64_t np, const float* cols, float* yt, const kernels::GemmEpilogue& ep,
+                 ThreadPool* pool, void* scratch) {
+        kernels::qgemm(np, cols, kc, *w, yt, m, ep, pool, {}, scratch);
+      });
+}
+
+// Compressed weights (docs/compression.md): block-circulant over the (out-channel, in-channel)
+// blocks at each kernel position, or EIE sparse. The planner compressed W with its columns
+// ordered kernel position first (W'[M, K*C], W'[i][kpos * C + ch] = W[i][ch][kpos]): there each
+// kernel position's M x C slice is a run of whole b-column blocks, so a Conv that is circulant at
+// every position is one block-circulant M x K*C matrix, multiplied by the tap-major patches.
+std::unique_ptr<Kernel> prepare_compressed_conv(PrepareContext& ctx, const Window& win,
+                                                const compress::CompressionSpec& spec,
+                                                int64_t batch, int64_t c, int64_t m, bool has_bias,
+                                                const kernels::GemmEpilogue& base) {
+  const int64_t ks = win.k_size(), kc = c * ks;
+  const float* w = ctx.constant_as<float>(1);
+  std::vector<float> tap_major(static_cast<size_t>(m * kc));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t kpos = 0; kpos < ks; ++kpos)
+        tap_major[i * kc + kpos * c + ch] = w[i * kc + ch * ks + kpos];
+  std::shared_ptr<const compress::CompressedMatrix> cm =
+      compress::make_compressed(spec, tap_major.data(), m, kc, kc);
+  return prepare_row_conv(
+      ctx, win, batch, c, m, has_bias, base, true,
+      [&](int64_t rows) { return cm->scratch_bytes(rows); },
+      [cm, kc, m](int64_t np, const float* cols, float* yt, const kernels::GemmEpilogue& ep,
+                  ThreadPool* pool,
+                  void* scratch) { cm->apply(np, cols, kc, yt, m, ep, pool, scratch); });
 }
 
 }  // namespace
@@ -123,6 +182,11 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
           has_bias ? static_cast<const float*>(args.in[2]) : nullptr, win, batch, c, mg,
           base.activation, static_cast<float*>(args.out[0]), args.pool);
     });
+  }
+
+  const compress::CompressionSpec spec = kernels::node_compression(ctx);
+  if (spec.kind != compress::CompressionSpec::Kind::kNone && group == 1 && ctx.is_constant(1)) {
+    return prepare_compressed_conv(ctx, win, spec, batch, c, m, has_bias, base);
   }
 
   const formats::WeightFormat wf = kernels::node_weight_format(ctx);

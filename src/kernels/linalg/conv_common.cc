@@ -205,7 +205,11 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void gather_tap(
 // Pixels gathered per pass into a stack buffer (8 KiB) before they are spread into panels.
 constexpr int64_t kChunk = 2048;
 
-template <bool kPanels>
+// Where im2col writes tap kidx = c * ks + kpos of pixel q: GEMM panels, rows (dst[q * K + kidx]),
+// or rows with the taps ordered kernel position first (dst[q * K + kpos * C + c]).
+enum class Im2colLayout { kPanels, kRows, kRowsTapMajor };
+
+template <Im2colLayout kLayout>
 __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
     const float* x, const Window& w, int64_t channels, int64_t p0, int64_t np, float* dst) {
   const int64_t ks = w.k_size();
@@ -225,9 +229,10 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
       for (int64_t kd = 0; kd < w.k[0]; ++kd) {
         for (int64_t kh = 0; kh < w.k[1]; ++kh) {
           for (int64_t kw = 0; kw < w.k[2]; ++kw) {
-            const int64_t kidx = c * ks + (kd * w.k[1] + kh) * w.k[2] + kw;
+            const int64_t kpos = (kd * w.k[1] + kh) * w.k[2] + kw;
+            const int64_t kidx = c * ks + kpos;
             gather_tap(xc, w, kd, kh, kw < kMaxCols ? cols[kw] : tap_columns(w, kw), start, nq, t);
-            if constexpr (kPanels) {
+            if constexpr (kLayout == Im2colLayout::kPanels) {
               // q0 is a multiple of 16, so chunks start on a panel boundary.
               float* d = dst + (q0 / kGemmPanel) * kk * kGemmPanel + kidx * kGemmPanel;
               int64_t j = 0;
@@ -237,7 +242,8 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
                 for (int l = 0; l < kGemmPanel; ++l) d[l] = j + l < nq ? t[j + l] : 0.f;
               }
             } else {
-              for (int64_t j = 0; j < nq; ++j) dst[(q0 + j) * kk + kidx] = t[j];
+              const int64_t col = kLayout == Im2colLayout::kRows ? kidx : kpos * channels + c;
+              for (int64_t j = 0; j < nq; ++j) dst[(q0 + j) * kk + col] = t[j];
             }
           }
         }
@@ -250,12 +256,17 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
 
 void im2col_panels(const float* x, const Window& w, int64_t channels, int64_t p0, int64_t np,
                    float* dst) {
-  im2col<true>(x, w, channels, p0, np, dst);
+  im2col<Im2colLayout::kPanels>(x, w, channels, p0, np, dst);
 }
 
 void im2col_rows(const float* x, const Window& w, int64_t channels, int64_t p0, int64_t np,
                  float* dst) {
-  im2col<false>(x, w, channels, p0, np, dst);
+  im2col<Im2colLayout::kRows>(x, w, channels, p0, np, dst);
+}
+
+void im2col_rows_tap_major(const float* x, const Window& w, int64_t channels, int64_t p0,
+                           int64_t np, float* dst) {
+  im2col<Im2colLayout::kRowsTapMajor>(x, w, channels, p0, np, dst);
 }
 
 }  // namespace softdpu::kernels

@@ -49,6 +49,10 @@ void im2col_panels(const float* x, const Window& w, int64_t channels, int64_t p0
 // The same patches as row-major rows: dst[p * K + k].
 void im2col_rows(const float* x, const Window& w, int64_t channels, int64_t p0, int64_t np,
                  float* dst);
+// Rows with the taps ordered kernel position first: dst[p * K + kpos * channels + c] (the
+// compressed Conv's order: docs/compression.md).
+void im2col_rows_tap_major(const float* x, const Window& w, int64_t channels, int64_t p0,
+                           int64_t np, float* dst);
 
 // Spatial rank check for X of shape [N, C, spatial...].
 void expect_spatial_rank(const runtime::PrepareContext& ctx, int input, int max_nd = 3);
