@@ -3,6 +3,7 @@
 
     /usr/bin/python3 models/finetune_compressed.py --model fashion_mlp --circulant 8
     /usr/bin/python3 models/finetune_compressed.py --model fashion_mlp --prune 0.15 --codebook-bits 4
+    /usr/bin/python3 models/finetune_compressed.py --model fashion_lstm --circulant 8 --dense-head
 
 Starts from the bundled weights (models/NAME/1/model.pt) and fine-tunes with projected gradient
 descent: after every optimiser step each weight matrix is projected back onto its constraint set,
@@ -143,7 +144,10 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dense-head", action="store_true",
+                    help="leave the classifier (the last Linear, 10 outputs) dense: at b = 8 its "
+                    "10 x 128 matrix would keep only 256 of its 1280 weights")
     args = ap.parse_args()
     if (args.circulant is None) == (args.prune is None):
         ap.error("give exactly one of --circulant B and --prune D")
@@ -159,7 +163,9 @@ def main():
     print(f"{args.model}: bundled weights, test acc "
           f"{T.evaluate(model, *test_set, shape) * 100:.2f}%", flush=True)
     if args.circulant:
-        project = CirculantProjector(compressible(model), args.circulant)
+        # compressible() lists the classifier last (net.5 / fc).
+        layers = compressible(model)[:-1] if args.dense_head else compressible(model)
+        project = CirculantProjector(layers, args.circulant)
         name = f"{args.model}_circ{args.circulant}"
     else:
         project = MaskProjector(compressible(model), args.prune)
