@@ -7,8 +7,8 @@
 #ifdef SOFTDPU_HAVE_GRPC_FRONTEND
 #include <grpcpp/grpcpp.h>
 
-#include "grpc_predict_v2.grpc.pb.h"
 #include "server/grpc/grpc_frontend.h"
+#include "server/grpc_request_util.h"
 #endif
 
 namespace softdpu::server::testing {
@@ -88,13 +88,7 @@ TEST_F(QueueFull, GrpcAnswersUnavailableAtOnceThenServes) {
   ASSERT_TRUE(GrpcFrontend::start(server_->core(), go, &grpc).is_ok());
   auto stub = ::inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string(grpc->port()), grpc::InsecureChannelCredentials()));
-  ::inference::ModelInferRequest req;
-  req.set_model_name("mlp");
-  auto* in = req.add_inputs();
-  in->set_name("input");
-  in->set_datatype("FP32");
-  for (int64_t d : x_.shape()) in->add_shape(d);
-  req.add_raw_input_contents(std::string(static_cast<const char*>(x_.data()), x_.nbytes()));
+  const ::inference::ModelInferRequest req = fp32_infer_request("mlp", "input", x_);
   auto call = [&](::inference::ModelInferResponse* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
