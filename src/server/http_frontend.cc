@@ -137,7 +137,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // writing its body would get the reset instead of the answer (its write fails with a broken
   // pipe, or the reset discards the answer it had not read yet). So, as nginx's lingering_close:
   // stop sending, then read and discard until the client closes, for at most kLingerTime and
-  // kLingerBytes; the socket closes when the session goes away.
+  // linger_bytes() (twice the body limit); the socket closes when the session goes away.
   static constexpr std::chrono::seconds kLingerTime{3};
   size_t linger_bytes() const { return std::max<size_t>(opt_.max_request_bytes, 1u << 20) * 2; }
   void linger_close() {
