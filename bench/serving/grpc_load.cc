@@ -22,23 +22,19 @@
 #include <vector>
 
 #include "grpc_predict_v2.grpc.pb.h"
+#include "load_report.h"
 
 namespace {
 
 namespace pb = ::inference;
 using Clock = std::chrono::steady_clock;
 
-struct Options {
+struct Options : softdpu::bench::LoadShape {
   std::string address = "127.0.0.1:8001";
   std::string model;
   std::string version;
-  int concurrency = 1;
-  double rate = 0;  // requests/s; 0 = closed loop
-  double duration_s = 10;
-  double warmup_s = 1;
   bool typed = false;
   unsigned seed = 1;
-  bool json = false;
 };
 
 struct Results {
@@ -202,12 +198,6 @@ void open_loop(const Options& o, const pb::ModelInferRequest& req, Results* out)
   out->add(lat, errors, first_error);
 }
 
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p / 100.0 * sorted.size()));
-  return sorted[i];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,17 +206,9 @@ int main(int argc, char** argv) {
   app.add_option("--address", o.address, "server host:port")->capture_default_str();
   app.add_option("--model", o.model, "model name")->required();
   app.add_option("--model-version", o.version, "model version (default: the server's choice)");
-  app.add_option("-c,--concurrency", o.concurrency, "clients (closed loop) or connections (open)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("-r,--rate", o.rate, "offered requests/s (open loop); 0 = closed loop")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("-d,--duration", o.duration_s, "measured seconds")->capture_default_str();
-  app.add_option("--warmup", o.warmup_s, "seconds sent before measuring")->capture_default_str();
+  softdpu::bench::add_load_shape_options(app, &o, "clients (closed loop) or connections (open)");
   app.add_flag("--typed", o.typed, "send InferTensorContents.fp32_contents instead of raw bytes");
   app.add_option("--seed", o.seed, "seed of the random inputs")->capture_default_str();
-  app.add_flag("--json", o.json, "print one JSON line instead of text");
   CLI11_PARSE(app, argc, argv);
 
   pb::ModelInferRequest req;
@@ -237,31 +219,11 @@ int main(int argc, char** argv) {
   } else {
     closed_loop(o, req, &r);
   }
-  std::sort(r.latencies_us.begin(), r.latencies_us.end());
-  const double n = static_cast<double>(r.latencies_us.size());
-  const double p50 = percentile(r.latencies_us, 50), p99 = percentile(r.latencies_us, 99),
-               p999 = percentile(r.latencies_us, 99.9);
-  const double max = r.latencies_us.empty() ? 0 : r.latencies_us.back();
-  const double throughput = n / o.duration_s;
-  const char* mode = o.rate > 0 ? "open" : "closed";
-  if (o.json) {
-    std::printf(
-        "{\"model\":\"%s\",\"mode\":\"%s\",\"concurrency\":%d,\"offered_rps\":%.1f,"
-        "\"contents\":\"%s\",\"ok\":%.0f,\"errors\":%llu,\"late\":%llu,\"throughput_rps\":%.1f,"
-        "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}\n",
-        o.model.c_str(), mode, o.concurrency, o.rate, o.typed ? "typed" : "raw", n,
-        static_cast<unsigned long long>(r.errors), static_cast<unsigned long long>(r.late),
-        throughput, p50, p99, p999, max);
-  } else {
-    std::printf("model %s, %s loop, concurrency %d, offered %s, %s contents, %.0f s measured\n",
-                o.model.c_str(), mode, o.concurrency,
-                o.rate > 0 ? (std::to_string(static_cast<long>(o.rate)) + " req/s").c_str() : "-",
-                o.typed ? "typed" : "raw", o.duration_s);
-    std::printf("  ok %.0f  errors %llu  late %llu  throughput %.1f req/s\n", n,
-                static_cast<unsigned long long>(r.errors), static_cast<unsigned long long>(r.late),
-                throughput);
-    std::printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", p50, p99, p999, max);
-  }
-  if (!r.first_error.empty()) std::fprintf(stderr, "first error: %s\n", r.first_error.c_str());
-  return r.errors == 0 && n > 0 ? 0 : 2;
+  softdpu::bench::LoadReport rep =
+      softdpu::bench::make_report(o, o.model, o.typed ? "typed" : "raw");
+  rep.latencies_us = std::move(r.latencies_us);
+  rep.errors = r.errors;
+  rep.late = r.late;
+  rep.first_error = r.first_error;
+  return softdpu::bench::print_report(rep, o.json);
 }

@@ -1,33 +1,54 @@
 #!/bin/sh
-# Serving load benchmark (docs/serving.md): softdpu serve on loopback, wrk sweeping connections
-# (closed loop: wrk has no fixed offered rate, so load rises with connections), JSON and binary
-# bodies, for the bundled MLP and LSTM; plus `softdpu bench` in-process for comparison.
-#   bench/serving/run.sh [ROUNDS] [SECONDS]     (from the repository root, after a build)
+# Serving load benchmark (docs/serving.md, "Load benchmark"): `softdpu serve` on loopback with the
+# bundled fashion_mlp and fashion_lstm, batch 1, over REST JSON, REST binary and gRPC, against
+# `softdpu bench` in-process on the same core. On a 2-core machine the client would compete with
+# the server for the cores, so each gets its own: the server (one HTTP thread, one gRPC thread,
+# the batch-1 fast path running the model on them) and the in-process bench on CPU $SERVER_CPU,
+# the load generators on CPU $CLIENT_CPU.
+# Per round, model and transport: closed loop at 1 connection (latency at low load), closed loop
+# at 8 (the maximum throughput), then open loop at a quarter and at half of that maximum.
+#   bench/serving/run.sh [ROUNDS] [SECONDS] > runs.txt; bench/serving/summarize.py runs.txt
+# (from the repository root, after `ninja -C build softdpu softdpu_http_load softdpu_grpc_load`)
 set -eu
 ROUNDS=${1:-3}
 SECS=${2:-3}
-BIN=${BIN:-build/softdpu}
+BUILD=${BUILD:-build}
 PORT=${PORT:-18100}
+GPORT=${GPORT:-18101}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
-$BIN serve --http-port $PORT --metrics-port -1 --threads 1 --http-threads 2 >"$TMP/serve.log" 2>&1 &
+mkdir "$TMP/repo"
+for m in fashion_mlp fashion_lstm; do ln -s "$PWD/models/$m" "$TMP/repo/$m"; done
+taskset -c "$SERVER_CPU" "$BUILD/softdpu" serve --model-repository "$TMP/repo" --http-port $PORT \
+  --grpc-port $GPORT --metrics-port -1 --threads 1 --http-threads 1 --grpc-threads 1 \
+  >"$TMP/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 50); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
-echo "round model encoding connections threads rps p50_us p99_us p999_us non200 errors"
+for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
+client() { taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json; }
+load() {  # model transport concurrency rate
+  case $2 in
+    json) client "$BUILD/bench/softdpu_http_load" --port $PORT --model "$1" --body "$TMP/$1.json.body" -c "$3" -r "$4" ;;
+    bin) client "$BUILD/bench/softdpu_http_load" --port $PORT --model "$1" --body "$TMP/$1.bin.body" \
+      --header-length "$(cat "$TMP/$1.bin.hlen")" -c "$3" -r "$4" ;;
+    grpc) client "$BUILD/bench/softdpu_grpc_load" --address 127.0.0.1:$GPORT --model "$1" -c "$3" -r "$4" ;;
+  esac
+}
 for r in $(seq "$ROUNDS"); do
+  echo "# round $r, $(uptime)"
   for m in fashion_mlp fashion_lstm; do
-    $BIN bench models/$m/1/model.onnx --threads 1 --iterations 5000 --json |
-      /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print('$r', '$m', 'in-process', 0, 1, round(j.get('throughput_per_s', 0)), j['p50_us'], j['p99_us'], '-', 0, 0)" || true
-    for enc in json bin; do
-      hlen=""
-      [ "$enc" = bin ] && hlen=$(cat "$TMP/$m.bin.hlen")
-      for c in 1 2 4 8 16; do
-        t=1
-        [ "$c" -ge 2 ] && t=2
-        line=$(BODY="$TMP/$m.$enc.body" HLEN="$hlen" wrk -t$t -c$c -d${SECS}s -s bench/serving/infer.lua \
-          "http://127.0.0.1:$PORT/v2/models/$m/infer" | grep RESULT)
-        echo "$r $m $enc $c $t $line" | sed 's/RESULT //; s/[a-z0-9]*=//g'
+    taskset -c "$SERVER_CPU" "$BUILD/softdpu" bench "models/$m/1/model.onnx" --threads 1 \
+      --iterations 20000 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'round': $r, 'model': '$m', 'transport': 'in-process', 'load': '-', 'mode': 'closed', 'concurrency': 1, 'throughput_rps': j['throughput_per_s'], 'p50_us': j['p50_us'], 'p99_us': j['p99_us'], 'p999_us': None}))"
+    for t in bin grpc json; do
+      emit() { echo "{\"round\": $r, \"transport\": \"$t\", \"load\": \"$1\", \"run\": $2}"; }
+      emit "closed, 1 connection" "$(load $m $t 1 0)"
+      peak=$(load $m $t 8 0 || true)
+      emit "closed, 8 connections (peak)" "$peak"
+      max=$(echo "$peak" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['throughput_rps'])")
+      for f in 0.25 0.5; do
+        emit "open, $f x peak" "$(load $m $t 8 "$(/usr/bin/python3 -c "print(round($f * $max))")")"
       done
     done
   done

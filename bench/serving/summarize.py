@@ -1,25 +1,33 @@
-"""Medians over rounds of bench/serving/run.sh output, as a markdown table.
-Usage: bench/serving/run.sh 3 3 | tee out.txt; python3 bench/serving/summarize.py out.txt"""
+"""Medians over the rounds of bench/serving/run.sh, as the markdown table of docs/serving.md.
+Usage: bench/serving/run.sh 3 3 > runs.txt; python3 bench/serving/summarize.py runs.txt"""
+import json
 import statistics
 import sys
 from collections import defaultdict
+
+ORDER = {"in-process": 0, "bin": 1, "grpc": 2, "json": 3}
 
 
 def main(path):
     rows = defaultdict(list)
     for line in open(path):
-        f = line.split()
-        if len(f) != 11 or not f[0].isdigit():
-            continue
-        rows[(f[1], f[2], int(f[3]))].append(f[5:9])
-    print("| model | body | connections | rounds | req/s | p50 µs | p99 µs | p99.9 µs |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    order = {"in-process": 0, "bin": 1, "json": 2}
-    for (m, enc, c), vals in sorted(rows.items(), key=lambda kv: (kv[0][0], order[kv[0][1]], kv[0][2])):
-        med = lambda i: statistics.median(float(v[i]) for v in vals if v[i] != "-") if any(v[i] != "-" for v in vals) else None
-        fmt = lambda x: "-" if x is None else (f"{x:.0f}" if x >= 100 else f"{x:.1f}")
-        print(f"| {m} | {enc} | {c if enc != 'in-process' else '-'} | {len(vals)} | {fmt(med(0))} | "
-              f"{fmt(med(1))} | {fmt(med(2))} | {fmt(med(3))} |")
+        if line.startswith("{"):
+            j = json.loads(line)
+            run = j.get("run", j)
+            rows[(run["model"], ORDER[j["transport"]], j["transport"], j["load"])].append(run)
+    print("| model | transport | load | runs | offered req/s | req/s | p50 µs | p99 µs | p99.9 µs |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+
+    def med(runs, k):
+        vals = [r.get(k) for r in runs]
+        return None if None in vals else statistics.median(vals)
+
+    fmt = lambda x: "-" if not x else (f"{x:.0f}" if x >= 100 else f"{x:.1f}")
+    for key in sorted(rows):
+        runs = rows[key]
+        print(f"| {key[0]} | {key[2]} | {key[3]} | {len(runs)} | {fmt(med(runs, 'offered_rps'))} | "
+              f"{fmt(med(runs, 'throughput_rps'))} | {fmt(med(runs, 'p50_us'))} | "
+              f"{fmt(med(runs, 'p99_us'))} | {fmt(med(runs, 'p999_us'))} |")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,10 @@ struct ServeArgs {
   int metrics_port = 8002;
   int threads = 1;
   int http_threads = 0;
+  int grpc_threads = 0;
+  int busy_poll_us = 0;
   std::string control_mode = "none";
+  std::vector<std::string> load_models;
   int poll_ms = 1000;
   size_t max_request_bytes = 64u << 20;
 };
@@ -40,6 +43,7 @@ int serve(const ServeArgs& a) {
   server::ServerOptions so;
   so.model_repository = a.repository;
   so.control_mode = a.control_mode;
+  so.startup_models = a.load_models;
   so.poll_interval_ms = a.poll_ms;
   so.threads = a.threads;
   so.max_request_bytes = a.max_request_bytes;
@@ -58,6 +62,7 @@ int serve(const ServeArgs& a) {
   ho.port = a.http_port;
   ho.metrics_port = a.metrics_port;
   ho.threads = a.http_threads;
+  ho.busy_poll_us = a.busy_poll_us;
   ho.max_request_bytes = a.max_request_bytes;
   std::unique_ptr<server::HttpFrontend> http;
   st = server::HttpFrontend::start(core.get(), ho, &http);
@@ -68,6 +73,8 @@ int serve(const ServeArgs& a) {
   server::GrpcOptions go;
   go.address = a.address + ":" + std::to_string(a.grpc_port);
   go.max_message_bytes = static_cast<int>(std::min<size_t>(a.max_request_bytes, INT32_MAX));
+  go.infer_threads = a.grpc_threads;
+  go.busy_poll_us = a.busy_poll_us;
   std::unique_ptr<server::GrpcFrontend> grpc;
   st = server::GrpcFrontend::start(core.get(), go, &grpc);
   if (!st) return report(st);
@@ -109,9 +116,20 @@ void register_serve(CLI::App& app, CommandFn* run) {
   cmd->add_option("--http-threads", args->http_threads,
                   "HTTP I/O threads (0 = one per core); batch-1 requests run on them")
       ->capture_default_str();
+  cmd->add_option("--grpc-threads", args->grpc_threads,
+                  "gRPC ModelInfer threads (0 = one per core); batch-1 requests run on them")
+      ->capture_default_str();
+  cmd->add_option("--busy-poll-us", args->busy_poll_us,
+                  "HTTP and gRPC threads poll without sleeping for this long after each event "
+                  "(0 = off): lower latency at the cost of CPU")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   cmd->add_option("--model-control-mode", args->control_mode, "none | poll | explicit")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "poll", "explicit"}));
+  cmd->add_option("--load-model", args->load_models,
+                  "explicit mode: a model to load at start (repeatable; '*' = all); without it "
+                  "explicit mode starts with no model loaded");
   cmd->add_option("--poll-interval-ms", args->poll_ms, "repository poll interval (poll mode)")
       ->capture_default_str()
       ->check(CLI::Range(10, 3600000));

@@ -81,12 +81,12 @@ class Session : public std::enable_shared_from_this<Session> {
                             (len ? " of " + std::to_string(*len) + " bytes" : std::string()) +
                             " exceeds the limit of " + std::to_string(opt_.max_request_bytes) +
                             " bytes (--max-request-bytes)",
-                        /*close=*/true);
+                        /*close=*/true, /*linger=*/true);
     }
     if (ec) {
       // A client that disconnected mid-request surfaces here (partial message): nothing to answer.
       if (ec == http::error::partial_message) return close();
-      return send_error(400, "malformed HTTP request: " + ec.message(), true);
+      return send_error(400, "malformed HTTP request: " + ec.message(), true, true);
     }
     arrival_ = std::chrono::steady_clock::now();
     req_ = parser_->release();
@@ -100,7 +100,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_infer(const std::string& model, const std::string& version);
 
   void send_json(int status, std::string body) { send(status, std::move(body), kJson, -1, false); }
-  void send_error(int status, const std::string& message, bool close = false) {
+  // `linger`: the request was refused before its body was read; see linger_close().
+  void send_error(int status, const std::string& message, bool close = false, bool linger = false) {
+    linger_ = linger;
     send(status, error_json(message), kJson, -1, close);
   }
   void send_status(const Status& st) { send_error(status_to_http(st), st.message()); }
@@ -118,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.body() = std::move(body);
     res_.prepare_payload();
     http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (!ec && self->linger_) return self->linger_close();
       if (ec || !self->res_.keep_alive()) return self->close();
       self->req_ = {};
       self->read();
@@ -129,6 +132,29 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  // After an answer sent before the request's body was read (413, malformed request): closing
+  // with unread bytes in the receive buffer makes the kernel send a reset, and a client still
+  // writing its body would get the reset instead of the answer (its write fails with a broken
+  // pipe, or the reset discards the answer it had not read yet). So, as nginx's lingering_close:
+  // stop sending, then read and discard until the client closes, for at most kLingerTime and
+  // linger_bytes() (twice the body limit); the socket closes when the session goes away.
+  static constexpr std::chrono::seconds kLingerTime{3};
+  size_t linger_bytes() const { return std::max<size_t>(opt_.max_request_bytes, 1u << 20) * 2; }
+  void linger_close() {
+    close();
+    discard_ = std::make_unique<char[]>(kDiscardBytes);
+    stream_.expires_after(kLingerTime);
+    drain();
+  }
+  void drain() {
+    stream_.async_read_some(net::buffer(discard_.get(), kDiscardBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < self->linger_bytes()) self->drain();
+                            });
+  }
+  static constexpr size_t kDiscardBytes = 64u << 10;
+
   beast::tcp_stream stream_;
   InferenceServer* core_;
   const HttpOptions& opt_;
@@ -138,6 +164,9 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> req_;
   Response res_;
   bool keep_alive_ = true;
+  bool linger_ = false;
+  std::unique_ptr<char[]> discard_;  // linger_close()'s read buffer
+  size_t drained_ = 0;
   std::chrono::steady_clock::time_point arrival_;
 };
 
@@ -365,9 +394,18 @@ class HttpFrontendImpl final : public HttpFrontend {
     }
     api_->accept();
     for (auto& ioc : pool_) {
-      threads_.emplace_back([c = ioc.get()] {
+      threads_.emplace_back([c = ioc.get(), spin = std::chrono::microseconds(opt_.busy_poll_us)] {
         auto work = net::make_work_guard(*c);  // idle threads wait for connections
-        c->run();
+        if (spin.count() <= 0) return static_cast<void>(c->run());
+        // Busy polling: poll() runs whatever is ready without blocking; only after `spin` of
+        // nothing does the thread sleep in epoll (run_one) until the next event.
+        while (!c->stopped()) {
+          const auto until = std::chrono::steady_clock::now() + spin;
+          size_t n = 0;
+          while ((n = c->poll()) == 0 && !c->stopped() && std::chrono::steady_clock::now() < until)
+            continue;
+          if (n == 0 && !c->stopped()) c->run_one();
+        }
       });
     }
     return Status::ok();

@@ -104,6 +104,10 @@ struct RepositoryEntry {
 struct ServerOptions {
   std::string model_repository;  // empty = the bundled models (models/ beside the binary or cwd)
   std::string control_mode = "none";  // none | poll | explicit
+  // Explicit mode only: the models loaded at start ("*" = all). Empty = none, as Triton's
+  // --model-control-mode=explicit without --load-model. An error in the other modes (they load
+  // all).
+  std::vector<std::string> startup_models;
   int poll_interval_ms = 1000;
   int threads = 0;  // default intra-op threads per instance when the model config sets none (0=1)
   size_t max_request_bytes = 64u << 20;

@@ -55,10 +55,24 @@ Status ServerImpl::start() {
   if (!std::filesystem::is_directory(options_.model_repository, ec))
     return {StatusCode::kNotFound,
             "model repository '" + options_.model_repository + "' is not a directory"};
+  const bool explicit_mode = options_.control_mode == "explicit";
+  if (!explicit_mode && !options_.startup_models.empty())
+    return {StatusCode::kInvalidArgument,
+            "--load-model needs --model-control-mode explicit (the other modes load every model)"};
+  const auto& wanted = options_.startup_models;
+  const bool all = !explicit_mode || std::count(wanted.begin(), wanted.end(), "*") > 0;
+  const std::vector<std::string> on_disk = list_models(options_.model_repository);
+  if (explicit_mode && !all) {
+    for (const std::string& name : wanted)
+      if (std::find(on_disk.begin(), on_disk.end(), name) == on_disk.end())
+        return {StatusCode::kNotFound, "--load-model " + name + ": no such model in repository '" +
+                                           options_.model_repository + "'"};
+  }
   {
     std::lock_guard<std::mutex> lock(load_mu_);
-    for (const std::string& name : list_models(options_.model_repository))
-      install(name, load_entry(name));
+    for (const std::string& name : on_disk)
+      if (all || std::find(wanted.begin(), wanted.end(), name) != wanted.end())
+        install(name, load_entry(name));
   }
   if (options_.control_mode == "poll") poll_thread_ = std::thread([this] { poll_loop(); });
   ready_ = true;  // every model that loaded is warm (ModelVersion::load warms it up)
@@ -134,6 +148,13 @@ Status ServerImpl::find(const std::string& name, const std::string& version,
   std::shared_lock<std::shared_mutex> lock(models_mu_);
   auto it = models_.find(name);
   if (it == models_.end()) {
+    const std::vector<std::string> on_disk = list_models(options_.model_repository);
+    if (std::find(on_disk.begin(), on_disk.end(), name) != on_disk.end())
+      return {StatusCode::kUnavailable,
+              "model '" + name + "' is not loaded" +
+                  (options_.control_mode == "explicit"
+                       ? " (explicit model control: POST v2/repository/models/" + name + "/load)"
+                       : std::string())};
     std::string have;
     for (const auto& [n, e] : models_) have += (have.empty() ? "" : ", ") + n;
     return {StatusCode::kNotFound,

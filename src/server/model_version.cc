@@ -83,6 +83,7 @@ Status ModelVersion::load(const std::string& model_path, const ModelConfig& conf
   mv->config_ = config;
   mv->version_ = version;
   mv->version_str_ = std::to_string(version);
+  mv->label_ = "model '" + config.name + "'";
   Status st = mv->init(model_path, default_threads);
   if (!st)
     return {st.code(),
@@ -148,7 +149,7 @@ ModelVersion::~ModelVersion() {
 
 Status ModelVersion::validate(PendingRequest* p) {
   const InferRequest& r = p->request;
-  const std::string model = "model '" + config_.name + "'";
+  const std::string& model = label_;  // built at load, not per request
   const bool batched = config_.max_batch_size > 0;
   p->input_index.assign(r.inputs.size(), -1);
   std::vector<bool> seen(inputs_.size(), false);

@@ -59,6 +59,13 @@ class ModelVersion {
   const std::vector<TensorSpec>& outputs() const { return outputs_; }
   ModelStats& stats() { return stats_; }
   size_t live_sequences() { return sequences_ ? sequences_->live() : 0; }
+  size_t queued() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.size();
+  }
+  // The mutex instance `i` holds while it executes. Tests hold it to keep the instance busy for
+  // as long as they need (requests then queue, deterministically, without a slow model).
+  std::mutex& instance_mutex(size_t i) { return instances_.at(i)->mu; }
 
   // Validates, then runs inline or queues; `done` is called exactly once.
   void infer(InferRequest request, InferCallback done);
@@ -80,6 +87,7 @@ class ModelVersion {
   ModelConfig config_;
   int64_t version_ = 0;
   std::string version_str_;
+  std::string label_;  // "model '<name>'", for error messages
   std::vector<TensorSpec> inputs_, outputs_;
   std::vector<int> state_input_index_, state_output_index_;  // config.states order
   std::vector<std::unique_ptr<ModelInstance>> instances_;

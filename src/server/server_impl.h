@@ -51,10 +51,11 @@ class ServerImpl final : public InferenceServer {
   std::string metrics_text() const override;
   void shutdown() override;
 
- private:
   // The version a request names ("" = the latest loaded), or a kNotFound / kUnavailable error.
   Status find(const std::string& name, const std::string& version,
               std::shared_ptr<ModelVersion>* out) const;
+
+ private:
   // Reads config and versions from disk and loads them (no lock held while loading).
   ModelEntry load_entry(const std::string& name) const;
   // Installs `entry` under `name`, stopping the versions it replaces (outside the lock).

@@ -85,6 +85,8 @@ constexpr Family kFamilies[] = {
     {"softdpu_inference_queue_duration_seconds", "histogram", "Queue wait per request"},
     {"softdpu_inference_compute_duration_seconds", "histogram", "Compute time per execution"},
     {"softdpu_sequences_live", "gauge", "Live sequences (sequence extension)"},
+    {"softdpu_inference_pending_request_count", "gauge",
+     "Requests waiting in the model's queue (max_queue_size bounds it)"},
 };
 
 size_t resident_bytes() {
@@ -153,6 +155,8 @@ std::string ServerImpl::metrics_text() const {
       if (fname == "softdpu_inference_compute_duration_seconds")
         histogram(o, f.name, labels, s.compute_hist);
       if (fname == "softdpu_sequences_live") counter(o, f.name, labels, mv->live_sequences());
+      if (fname == "softdpu_inference_pending_request_count")
+        counter(o, f.name, labels, mv->queued());
     }
   }
   rusage ru{};

@@ -21,6 +21,7 @@ class HttpEndpoints : public ::testing::Test {
     ServerOptions so;
     so.model_repository = repo_->path().string();
     so.control_mode = "explicit";
+    so.startup_models = {"*"};
     server_ = new RunningServer(so);
   }
   static void TearDownTestSuite() {

@@ -119,23 +119,32 @@ TEST_F(HttpErrors, UnknownModelAndVersion) {
 }
 
 TEST_F(HttpErrors, BodyOverTheLimit) {
-  // The server refuses on the declared Content-Length, before reading the body, and closes the
-  // connection. A client that kept writing the whole body would race that close (its write can
-  // fail with a broken pipe before it reads the answer), so this one sends the headers and a
-  // little of the body, then reads the 413.
+  // The server refuses on the declared Content-Length, before reading the body. The client here
+  // writes the whole over-limit body first and only then reads: the server must drain it
+  // (lingering close) instead of closing with unread data, which would reset the connection
+  // (broken pipe on the write, or the 413 lost).
   namespace http = boost::beast::http;
+  constexpr size_t kBody = kLimit + kLimit / 2;  // within what the server drains (2x the limit)
   TestClient c(server_->port());
-  const std::string head =
+  const std::string req =
       "POST /v2/models/fashion_mlp/infer HTTP/1.1\r\nHost: x\r\n"
       "Content-Type: application/json\r\nContent-Length: " +
-      std::to_string(kLimit + 4096) + "\r\n\r\n" + std::string(1024, ' ');
-  boost::asio::write(c.socket(), boost::asio::buffer(head));
+      std::to_string(kBody) + "\r\n\r\n" + std::string(kBody, ' ');
+  boost::system::error_code ec;
+  boost::asio::write(c.socket(), boost::asio::buffer(req), ec);
+  ASSERT_FALSE(ec) << "writing the whole body: " << ec.message();
   boost::beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  http::read(c.socket(), buffer, parser);
+  http::read(c.socket(), buffer, parser, ec);
+  ASSERT_FALSE(ec) << "reading the 413: " << ec.message();
   HttpResult r;
   r.status = static_cast<int>(parser.get().result_int());
   r.body = parser.get().body();
+  EXPECT_FALSE(parser.get().keep_alive());
+  // Then the server closes its side: end of stream, not a reset.
+  char byte;
+  c.socket().read_some(boost::asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, boost::asio::error::eof) << ec.message();
   expect_error(r, 413, {"exceeds the limit of " + std::to_string(kLimit)});
 }
 

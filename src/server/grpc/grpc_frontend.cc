@@ -98,6 +98,7 @@ class GrpcFrontendImpl final : public GrpcFrontend, public ServiceBase {
       server_.reset();
       return {StatusCode::kIoError, "gRPC: cannot listen on " + options.address};
     }
+    busy_poll_ = std::chrono::microseconds(options.busy_poll_us);
     for (auto& q : queues_) {
       threads_.emplace_back([this, cq = q.get()] { serve_infer(cq); });
     }
@@ -346,6 +347,22 @@ class GrpcFrontendImpl final : public GrpcFrontend, public ServiceBase {
   }
 
   // The loop of one ModelInfer thread: take the next event of its queue and act on it.
+  // cq->Next, preceded by busy_poll_ of non-blocking polls (GrpcOptions::busy_poll_us).
+  bool next_event(grpc::ServerCompletionQueue* cq, void** tag, bool* ok) {
+    if (busy_poll_.count() > 0) {
+      const auto until = std::chrono::steady_clock::now() + busy_poll_;
+      const gpr_timespec now = gpr_time_0(GPR_CLOCK_MONOTONIC);
+      do {
+        switch (cq->AsyncNext(tag, ok, now)) {
+          case grpc::CompletionQueue::GOT_EVENT: return true;
+          case grpc::CompletionQueue::SHUTDOWN: return false;
+          case grpc::CompletionQueue::TIMEOUT: break;
+        }
+      } while (std::chrono::steady_clock::now() < until);
+    }
+    return cq->Next(tag, ok);
+  }
+
   void serve_infer(grpc::ServerCompletionQueue* cq) {
     // A few accepts posted per queue, so a burst of calls does not wait for a re-post.
     constexpr int kAcceptsPerQueue = 4;
@@ -355,7 +372,7 @@ class GrpcFrontendImpl final : public GrpcFrontend, public ServiceBase {
     }
     void* tag = nullptr;
     bool ok = false;
-    while (cq->Next(&tag, &ok)) {
+    while (next_event(cq, &tag, &ok)) {
       auto* call = static_cast<UnaryInferCall*>(tag);
       if (call->finished) {  // Finish completed (ok or not): the call is over
         delete call;
@@ -400,6 +417,7 @@ class GrpcFrontendImpl final : public GrpcFrontend, public ServiceBase {
     });
   }
 
+  std::chrono::microseconds busy_poll_{0};
   InferenceServer* core_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -18,6 +18,9 @@ struct GrpcOptions {
   // Threads serving unary ModelInfer, each polling its own completion queue (the batch-1 fast path
   // runs on them). 0 = one per hardware thread.
   int infer_threads = 0;
+  // After each event a ModelInfer thread keeps polling its completion queue without blocking for
+  // this long before it sleeps (0 = never spin); see HttpOptions::busy_poll_us.
+  int busy_poll_us = 0;
 };
 
 class GrpcFrontend {
