@@ -14,13 +14,6 @@
 namespace softdpu::server::testing {
 namespace {
 
-// Waits (polling, no timing assumption) until `mv` has `n` requests queued; false after 30 s.
-bool wait_queued(ModelVersion& mv, size_t n) {
-  for (int i = 0; i < 30000 && mv.queued() != n; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return mv.queued() == n;
-}
-
 class QueueFull : public ::testing::Test {
  protected:
   void SetUp() override {

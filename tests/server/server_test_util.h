@@ -23,6 +23,7 @@
 #include "core/npy.h"
 #include "server/http_frontend.h"
 #include "server/inference_server.h"
+#include "server/model_version.h"
 
 namespace softdpu::server::testing {
 
@@ -81,6 +82,13 @@ struct HttpResult {
   }
 };
 
+// Waits (polling, no timing assumption) until `mv` has `n` requests queued; false after 30 s.
+inline bool wait_queued(ModelVersion& mv, size_t n) {
+  for (int i = 0; i < 30000 && mv.queued() != n; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return mv.queued() == n;
+}
+
 // One keep-alive connection.
 class TestClient {
  public:
@@ -93,6 +101,12 @@ class TestClient {
   HttpResult request(boost::beast::http::verb verb, const std::string& target,
                      const std::string& body = {},
                      const std::map<std::string, std::string>& headers = {}) {
+    send(verb, target, body, headers);
+    return receive();
+  }
+  // The two halves of request(), for tests that must have requests in flight before answers.
+  void send(boost::beast::http::verb verb, const std::string& target, const std::string& body = {},
+            const std::map<std::string, std::string>& headers = {}) {
     namespace http = boost::beast::http;
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "127.0.0.1");
@@ -101,6 +115,9 @@ class TestClient {
     req.body() = body;
     req.prepare_payload();
     http::write(socket_, req);
+  }
+  HttpResult receive() {
+    namespace http = boost::beast::http;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1u << 30);
     http::read(socket_, buffer_, parser);
