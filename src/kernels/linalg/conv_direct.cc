@@ -46,11 +46,13 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
   p->k = c * ks;
   const int64_t plane = p->hq * p->wq;
   p->koff.resize(static_cast<size_t>(p->k));
+  p->phase_read.assign(static_cast<size_t>(p->sh * p->sw), false);
   for (int64_t ci = 0; ci < c; ++ci) {
     for (int64_t i = 0; i < kh; ++i) {
       for (int64_t j = 0; j < kw; ++j) {
         const int64_t dh = i * w.dil[1], dw = j * w.dil[2];
         const int64_t ph = dh % p->sh, pw = dw % p->sw;
+        p->phase_read[static_cast<size_t>(ph * p->sw + pw)] = true;
         const int64_t off =
             ((ci * p->sh + ph) * p->sw + pw) * plane + (dh / p->sh) * p->wq + dw / p->sw;
         p->koff[static_cast<size_t>(ci * ks + i * kw + j)] = static_cast<int32_t>(off);
@@ -76,14 +78,24 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
 
 namespace {
 
-// X [C, H, W] into the zero-padded phase planes of channels [c0, c1).
+// X [C, H, W] into the zero-padded phase planes of channels [c0, c1). Each plane row is a zero
+// head, a (strided) copy of the input row and a zero tail; the bounds come from the phase and
+// padding once per plane, so the copy loop has no test per element.
 void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, float* xs) {
   const Window& w = p.win;
   const int64_t plane = p.hq * p.wq, h = w.in[1], wd = w.in[2];
-  for (int64_t ci = c0; ci < c1; ++ci) {
-    const float* xc = x + ci * h * wd;
-    for (int64_t ph = 0; ph < p.sh; ++ph) {
-      for (int64_t pw = 0; pw < p.sw; ++pw) {
+  for (int64_t pw = 0; pw < p.sw; ++pw) {
+    // Plane columns cq read input column cq * sw + pw - pad: inside for cq in [lo, hi).
+    const int64_t first = w.pad[2] - pw;  // cq * sw >= first
+    const int64_t lo = std::clamp<int64_t>(first <= 0 ? 0 : (first + p.sw - 1) / p.sw, 0, p.wq);
+    const int64_t last = wd - 1 + w.pad[2] - pw;  // cq * sw <= last
+    const int64_t hi = std::clamp<int64_t>(last < 0 ? 0 : last / p.sw + 1, lo, p.wq);
+    const int64_t iw0 = lo * p.sw + pw - w.pad[2];
+    for (int64_t ci = c0; ci < c1; ++ci) {
+      const float* xc = x + ci * h * wd;
+      for (int64_t ph = 0; ph < p.sh; ++ph) {
+        // A 1x1 stride-2 conv reads one phase in four: the others are never built.
+        if (!p.phase_read[static_cast<size_t>(ph * p.sw + pw)]) continue;
         float* dst = xs + ((ci * p.sh + ph) * p.sw + pw) * plane;
         for (int64_t rq = 0; rq < p.hq; ++rq) {
           float* d = dst + rq * p.wq;
@@ -92,11 +104,14 @@ void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, fl
             std::fill(d, d + p.wq, 0.f);
             continue;
           }
-          const float* row = xc + ih * wd;
-          for (int64_t cq = 0; cq < p.wq; ++cq) {
-            const int64_t iw = cq * p.sw + pw - w.pad[2];
-            d[cq] = iw >= 0 && iw < wd ? row[iw] : 0.f;
+          const float* src = xc + ih * wd + iw0;
+          std::fill(d, d + lo, 0.f);
+          if (p.sw == 1) {
+            std::copy(src, src + (hi - lo), d + lo);
+          } else {
+            for (int64_t j = 0; j < hi - lo; ++j) d[lo + j] = src[j * p.sw];
           }
+          std::fill(d + hi, d + p.wq, 0.f);
         }
       }
     }
@@ -160,30 +175,28 @@ void direct_conv(const DirectConv& p, const float* x, const float* bias, const A
   const int64_t tiles = (p.m + kDirectConvMr - 1) / kDirectConvMr;
   const int64_t nv = static_cast<int64_t>(p.vecs.size());
   const int64_t plane_out = p.win.out_size();
-  auto run = [&](int64_t tile, int64_t v0, int64_t v1) {
-    fn(p, scratch, tile, v0, v1, bias, tile_act, y);
+  // Pixel vectors outer, output-channel tiles inner: a pair of vectors' input rows (every tap)
+  // stays in L1 while the tiles pass over it, and the weights stream in order from L2.
+  auto run = [&](int64_t v0, int64_t v1) {
+    for (int64_t v = v0; v < v1; v += 2)
+      for (int64_t t = 0; t < tiles; ++t)
+        fn(p, scratch, t, v, std::min(v + 2, v1), bias, tile_act, y);
     if (in_register) return;
-    const int64_t o0 = p.vecs[static_cast<size_t>(v0)].out;
-    const int64_t o1 =
-        p.vecs[static_cast<size_t>(v1 - 1)].out + p.vecs[static_cast<size_t>(v1 - 1)].lanes;
-    for (int64_t oc = tile * kDirectConvMr; oc < std::min(p.m, (tile + 1) * kDirectConvMr); ++oc)
+    const DirectConv::Vec& last = p.vecs[static_cast<size_t>(v1 - 1)];
+    const int64_t o0 = p.vecs[static_cast<size_t>(v0)].out, o1 = last.out + last.lanes;
+    for (int64_t oc = 0; oc < p.m; ++oc)
       apply_activation_inplace(act, y + oc * plane_out + o0, o1 - o0);
   };
   const int64_t macs = p.m * p.k * plane_out;
   if (threads <= 1 || macs < 2 * kMinItemMacs) {
-    for (int64_t t = 0; t < tiles; ++t) run(t, 0, nv);
+    run(0, nv);
     return;
   }
-  // Output-channel tiles when there are enough to share, else pixel vectors as well.
-  const int64_t vsplit = tiles >= 2 * threads ? 1 : threads;
-  const int64_t items = tiles * vsplit;
-  pool->parallel_for(items, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / vsplit, part = i % vsplit;
-      const int64_t v0 = nv * part / vsplit, v1 = nv * (part + 1) / vsplit;
-      if (v1 > v0) run(t, v0, v1);
-    }
-  });
+  // Pairs of vectors split across threads: each thread reads its own part of the input.
+  const int64_t pairs = (nv + 1) / 2;
+  const int64_t grain = std::max<int64_t>(1, kMinItemMacs / std::max<int64_t>(1, 32 * p.m * p.k));
+  pool->parallel_for(pairs, grain,
+                     [&](int64_t q0, int64_t q1) { run(2 * q0, std::min(nv, 2 * q1)); });
 }
 
 }  // namespace softdpu::kernels

@@ -30,10 +30,11 @@ constexpr int64_t kDirectConvMr = 8;
 struct DirectConv {
   Window win;
   int64_t c = 0, m = 0;
-  int64_t sh = 1, sw = 1;     // strides (the phase count per axis)
-  int64_t hq = 0, wq = 0;     // rows and columns of one phase plane
-  int64_t k = 0;              // C * kh * kw
-  std::vector<int32_t> koff;  // per tap: offset of its first read in the phase-split input
+  int64_t sh = 1, sw = 1;        // strides (the phase count per axis)
+  int64_t hq = 0, wq = 0;        // rows and columns of one phase plane
+  int64_t k = 0;                 // C * kh * kw
+  std::vector<int32_t> koff;     // per tap: offset of its first read in the phase-split input
+  std::vector<bool> phase_read;  // per phase plane (ph * sw + pw): whether any tap reads it
   struct Vec {
     int32_t in, out, lanes;  // base in a phase plane, offset in the output plane, valid lanes
   };
@@ -55,8 +56,8 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
                                              const float* weights);
 
 // One image: x [C, H, W] -> y [M, OH, OW] (+ bias[M], then act). `scratch` holds
-// input_floats() floats, 64-byte aligned. Splits output-channel tiles and pixel vectors over the
-// pool. Dispatches to the AVX-512, AVX2 or scalar tile by the active ISA.
+// input_floats() floats, 64-byte aligned. Splits pairs of pixel vectors over the pool. Dispatches
+// to the AVX-512, AVX2 or scalar tile by the active ISA.
 void direct_conv(const DirectConv& p, const float* x, const float* bias, const Activation& act,
                  float* y, float* scratch, ThreadPool* pool);
 
