@@ -3,8 +3,9 @@
 // and FLOP/s for the compute-bound shapes.
 //
 // Shapes: square matrix-vector products 256..4096 (weights from L2-resident to DRAM-resident),
-// and the layers of the bundled Fashion-MNIST models (models/train.py): MLP 784-256-128-10, CNN
-// Conv3x3(1->32, pad 1) on 28x28, Conv3x3(32->64, pad 1) on 14x14, Linear 3136x128 and 128x10.
+// the layers of the bundled Fashion-MNIST models (models/train.py): MLP 784-256-128-10, CNN
+// Conv3x3(1->32, pad 1) on 28x28, Conv3x3(32->64, pad 1) on 14x14, Linear 3136x128 and 128x10,
+// and the convolutions of the peers' resnet_cnn (kConvShapes).
 //
 // When oneDNN is found (SOFTDPU_HAVE_DNNL), the same shapes run through its f32 inner product
 // and convolution (NCHW in and out, as softdpu's tensors are; weights in the layout oneDNN
@@ -128,25 +129,45 @@ softdpu::ir::Attribute ints_attr(std::vector<int64_t> v) {
   return a;
 }
 
-// Conv 3x3 pad 1 (+bias, fused ReLU) on [1, C, H, W] -> [1, M, H, W].
-void BM_Conv3x3(benchmark::State& state) {
+softdpu::ir::Attribute string_attr(const std::string& s) {
+  softdpu::ir::Attribute a;
+  a.kind = softdpu::ir::Attribute::Kind::kString;
+  a.s = s;
+  return a;
+}
+
+// Conv KxK pad K/2 (+bias, fused ReLU) on [1, C, H, W] -> [1, M, H/S, W/S]. Arguments: C, M,
+// H = W, stride, kernel, path (0: the planner's choice, the direct conv where it applies;
+// 1: im2col + packed GEMM, the path before it).
+void BM_Conv(benchmark::State& state) {
   const int64_t c = state.range(0), m = state.range(1), hw = state.range(2);
+  const int64_t stride = state.range(3), k = state.range(4);
   OpRunner r;
-  r.inputs = {rand_tensor({1, c, hw, hw}, 1), rand_tensor({m, c, 3, 3}, 2), rand_tensor({m}, 3)};
-  r.node.attrs["pads"] = ints_attr({1, 1, 1, 1});
-  softdpu::ir::Attribute relu;
-  relu.kind = softdpu::ir::Attribute::Kind::kString;
-  relu.s = "Relu";
-  r.node.attrs["_activation"] = relu;
+  r.inputs = {rand_tensor({1, c, hw, hw}, 1), rand_tensor({m, c, k, k}, 2), rand_tensor({m}, 3)};
+  r.node.attrs["pads"] = ints_attr({k / 2, k / 2, k / 2, k / 2});
+  r.node.attrs["strides"] = ints_attr({stride, stride});
+  r.node.attrs["_activation"] = string_attr("Relu");
+  if (state.range(5) == 1) r.node.attrs["_conv_algo"] = string_attr("im2col");
   r.prepare(softdpu::ir::OpType::kConv, {false, true, true});
   ThreadPool pool(1);
   for (auto _ : state) {
     r.run(&pool);
     benchmark::ClobberMemory();
   }
-  set_counters(state, double(m * c * 9) * sizeof(float), 2.0 * m * c * 9 * hw * hw);
+  const int64_t out = (hw + stride - 1) / stride;
+  set_counters(state, double(m * c * k * k) * sizeof(float), 2.0 * m * c * k * k * out * out);
 }
-BENCHMARK(BM_Conv3x3)->Args({1, 32, 28})->Args({32, 64, 14})->Args({64, 64, 28});
+// The fashion_cnn convs, then resnet_cnn's (bench/peers/make_models.py): stem, 3x3 s1/s2 and the
+// 1x1 s2 shortcut. {C, M, H = W, stride, kernel}.
+constexpr int64_t kConvShapes[][5] = {{1, 32, 28, 1, 3},  {32, 64, 14, 1, 3},  {64, 64, 28, 1, 3},
+                                      {3, 32, 64, 1, 3},  {32, 32, 64, 1, 3},  {32, 64, 64, 2, 3},
+                                      {64, 64, 32, 1, 3}, {64, 128, 32, 2, 3}, {128, 128, 16, 1, 3},
+                                      {32, 64, 64, 2, 1}};
+void conv_shapes(benchmark::internal::Benchmark* b, int64_t paths) {
+  for (int64_t path = 0; path < paths; ++path)
+    for (const auto& s : kConvShapes) b->Args({s[0], s[1], s[2], s[3], s[4], path});
+}
+BENCHMARK(BM_Conv)->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 2); });
 
 // Depthwise 3x3 pad 1 (MobileNet-style) on [1, C, H, W], stride 1 or 2.
 void BM_ConvDepthwise3x3(benchmark::State& state) {
@@ -206,25 +227,27 @@ BENCHMARK(BM_DnnlInnerProduct)
     ->Args({784, 256})
     ->Args({3136, 128});
 
-// oneDNN f32 convolution 3x3 pad 1 + bias + ReLU, NCHW in and out.
-void BM_DnnlConv3x3(benchmark::State& state) {
+// oneDNN f32 convolution KxK pad K/2 + bias + ReLU, NCHW in and out (BM_Conv's arguments; the
+// last is unused).
+void BM_DnnlConv(benchmark::State& state) {
   const int64_t c = state.range(0), m = state.range(1), hw = state.range(2);
+  const int64_t stride = state.range(3), k = state.range(4), out = (hw + stride - 1) / stride;
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream s(eng);
   memory::desc src_md({1, c, hw, hw}, dt::f32, tag::nchw),
-      dst_md({1, m, hw, hw}, dt::f32, tag::nchw);
-  memory::desc w_any({m, c, 3, 3}, dt::f32, tag::any), b_md({m}, dt::f32, tag::x);
+      dst_md({1, m, out, out}, dt::f32, tag::nchw);
+  memory::desc w_any({m, c, k, k}, dt::f32, tag::any), b_md({m}, dt::f32, tag::x);
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
                                     dnnl::algorithm::convolution_direct, src_md, w_any, b_md,
-                                    dst_md, {1, 1}, {1, 1}, {1, 1});
+                                    dst_md, {stride, stride}, {k / 2, k / 2}, {k / 2, k / 2});
   dnnl::post_ops po;
   po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
-  std::vector<float> w = rand_vec(m * c * 9, 1), x = rand_vec(c * hw * hw, 2), b = rand_vec(m, 3);
-  std::vector<float> y(m * hw * hw);
-  memory w_user({{m, c, 3, 3}, dt::f32, tag::oihw}, eng, w.data());
+  std::vector<float> w = rand_vec(m * c * k * k, 1), x = rand_vec(c * hw * hw, 2);
+  std::vector<float> b = rand_vec(m, 3), y(m * out * out);
+  memory w_user({{m, c, k, k}, dt::f32, tag::oihw}, eng, w.data());
   memory w_mem(pd.weights_desc(), eng);
   dnnl::reorder(w_user, w_mem).execute(s, w_user, w_mem);
   memory src(src_md, eng, x.data()), bias(b_md, eng, b.data()), dst(dst_md, eng, y.data());
@@ -236,10 +259,10 @@ void BM_DnnlConv3x3(benchmark::State& state) {
                      {DNNL_ARG_DST, dst}});
     s.wait();
   }
-  set_counters(state, double(m * c * 9) * sizeof(float), 2.0 * m * c * 9 * hw * hw);
+  set_counters(state, double(m * c * k * k) * sizeof(float), 2.0 * m * c * k * k * out * out);
   state.SetLabel(pd.impl_info_str());
 }
-BENCHMARK(BM_DnnlConv3x3)->Args({1, 32, 28})->Args({32, 64, 14})->Args({64, 64, 28});
+BENCHMARK(BM_DnnlConv)->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 1); });
 #endif
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <onnx/onnx_pb.h>
 
 #include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include "onnx/tensor_proto.h"
@@ -87,7 +86,9 @@ ir::Attribute convert_attribute(const onnx::AttributeProto& a, const std::string
   return out;
 }
 
-ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
+// Consumes the model's initializer payloads: each one is freed as soon as its tensor is built, so
+// an initializer's bytes exist twice only while it is being converted (not the whole model).
+ir::Graph convert(onnx::ModelProto& model, const std::string& base_dir) {
   if (!model.has_graph()) invalid("the model has no graph");
   ir::Graph g;
   const onnx::GraphProto& graph = model.graph();
@@ -122,7 +123,7 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
     return id;
   };
 
-  for (const auto& init : graph.initializer()) {
+  for (onnx::TensorProto& init : *model.mutable_graph()->mutable_initializer()) {
     if (init.name().empty()) invalid("an initializer has no name");
     int id = value_id(init.name());
     ir::Value& v = g.values[id];
@@ -131,6 +132,8 @@ ir::Graph convert(const onnx::ModelProto& model, const std::string& base_dir) {
     v.dtype = v.constant->dtype();
     v.shape = v.constant->shape();
     v.has_shape = true;
+    // Clear() would keep the fields' capacity; swapping with an empty message frees them.
+    onnx::TensorProto().Swap(&init);
   }
   if (graph.sparse_initializer_size() > 0) {
     throw Error(StatusCode::kUnsupported, "sparse initializers are not supported");
@@ -207,12 +210,17 @@ ir::Graph import_model_bytes(const std::string& bytes, const std::string& base_d
 ir::Graph import_model_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(StatusCode::kNotFound, "cannot open model file '" + path + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
   auto slash = path.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   try {
-    return import_model_bytes(ss.str(), dir);
+    // Parsed from the stream, not from the file read into a string first: the file's bytes are
+    // then never held beside the parsed model (for a large model that is the weights once more).
+    if (f.peek() == std::ifstream::traits_type::eof()) invalid("the model file is empty");
+    onnx::ModelProto model;
+    if (!model.ParseFromIstream(&f)) {
+      invalid("not a valid ONNX model: the protobuf does not parse (truncated or corrupt file?)");
+    }
+    return convert(model, dir);
   } catch (const Error& e) {
     throw Error(e.code(), "'" + path + "': " + e.what(), e.subject());
   }

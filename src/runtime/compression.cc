@@ -18,8 +18,10 @@ namespace {
   throw Error(StatusCode::kInvalidArgument, msg);
 }
 
-// A weight input as the kernels see it: N x K rows = outputs (weight_rows_cols), copied out of
-// its ONNX layout (K x N for MatMul and Gemm without transB).
+// A weight input as the kernels see it: N x K rows = outputs (weight_rows_cols). Copied out of
+// its ONNX layout when that is K x N (MatMul and Gemm without transB) or when the caller will
+// rewrite the rows; otherwise read in place, so detection on a plain plan copies no weight (an
+// RNN's W and R copied side by side were the peak of a large model's plan).
 struct RowMatrix {
   int input = 0;
   int64_t n = 0, k = 0;
@@ -27,7 +29,9 @@ struct RowMatrix {
   // Conv W [M, C, k...]: the columns are ordered kernel position first (column kpos * C + ch, the
   // layout the compressed Conv multiplies: a position's M x C slice is a run of whole blocks).
   int64_t conv_channels = 0;
-  std::vector<float> w;
+  std::vector<float> w;         // the copy, when made
+  const float* rows = nullptr;  // in place, when not copied
+  const float* data() const { return w.empty() ? rows : w.data(); }
 
   // The graph's flat index of entry (r, col).
   int64_t graph_index(int64_t r, int64_t col) const {
@@ -40,7 +44,7 @@ struct RowMatrix {
   }
 };
 
-RowMatrix read_rows(const ir::Graph& g, const ir::Node& node, int input) {
+RowMatrix read_rows(const ir::Graph& g, const ir::Node& node, int input, bool copy) {
   const Tensor& t = *g.values[node.inputs[input]].constant;
   RowMatrix m;
   m.input = input;
@@ -51,6 +55,10 @@ RowMatrix read_rows(const ir::Graph& g, const ir::Node& node, int input) {
   }
   if (node.op == ir::OpType::kConv) m.conv_channels = t.shape()[1];
   const float* d = t.data_as<float>();
+  if (!copy && !m.kn && m.conv_channels == 0) {  // already N x K rows in the graph
+    m.rows = d;
+    return m;
+  }
   m.w.resize(static_cast<size_t>(m.n * m.k));
   for (int64_t r = 0; r < m.n; ++r)
     for (int64_t c = 0; c < m.k; ++c) m.w[r * m.k + c] = d[m.graph_index(r, c)];
@@ -183,14 +191,16 @@ void assign_compression(ir::Graph& g, const PlanOptions& opt) {
     const std::vector<int> wins = weight_inputs(g, node);
     if (wins.empty()) continue;
     eligible.push_back(node.name);
-    std::vector<RowMatrix> ms;
-    for (int i : wins) ms.push_back(read_rows(g, node, i));
     const bool is_named = named.count(node.name) > 0;
     if (is_named) seen.insert(node.name);
-    std::vector<int64_t> bytes;
-
     const bool want_circulant =
         opt.circulant_block != 0 && (opt.circulant_layers.empty() || is_named);
+    const bool rewrites = want_circulant || opt.prune_density != 0;
+    if (!rewrites && !opt.detect_compression) continue;
+    std::vector<RowMatrix> ms;
+    for (int i : wins) ms.push_back(read_rows(g, node, i, rewrites));
+    std::vector<int64_t> bytes;
+
     if (want_circulant) {
       const int b = opt.circulant_block;
       const std::string why = circulant_refusal(node, ms, b);
@@ -249,12 +259,12 @@ void assign_compression(ir::Graph& g, const PlanOptions& opt) {
       if (!circulant_refusal(node, ms, b).empty()) continue;
       bool all = true;
       for (const RowMatrix& m : ms)
-        all = all && compress::is_block_circulant(m.w.data(), m.n, m.k, m.k, b);
+        all = all && compress::is_block_circulant(m.data(), m.n, m.k, m.k, b);
       if (all) block = b;
     }
     bool all_zero = true;
     for (const RowMatrix& m : ms)
-      all_zero = all_zero && compress::density_of(m.w.data(), m.n, m.k, m.k) == 0.0;
+      all_zero = all_zero && compress::density_of(m.data(), m.n, m.k, m.k) == 0.0;
     if (block != 0 && !all_zero) {
       compress::CompressionSpec spec;
       spec.kind = compress::CompressionSpec::Kind::kCirculant;
@@ -265,14 +275,14 @@ void assign_compression(ir::Graph& g, const PlanOptions& opt) {
     }
     bool sparse = true;
     for (const RowMatrix& m : ms)
-      sparse = sparse && compress::density_of(m.w.data(), m.n, m.k, m.k) <= opt.sparse_threshold;
+      sparse = sparse && compress::density_of(m.data(), m.n, m.k, m.k) <= opt.sparse_threshold;
     if (sparse) {
       compress::CompressionSpec spec;
       spec.kind = compress::CompressionSpec::Kind::kSparse;
       spec.pes = opt.threads;
       std::string format;
       for (const RowMatrix& m : ms) {
-        compress::SparseMatrix sm(m.w.data(), m.n, m.k, m.k, {spec.pes, 0, "fp32"});
+        compress::SparseMatrix sm(m.data(), m.n, m.k, m.k, {spec.pes, 0, "fp32"});
         bytes.push_back(static_cast<int64_t>(sm.bytes()));
         format = sm.format();
       }

@@ -63,12 +63,15 @@ void infer_and_fold(ir::Graph& g) {
                         "': string tensors are supported only by StringNormalizer");
       }
     }
-    PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
-    std::unique_ptr<Kernel> kernel = prepare_fn(node.op)(ctx);
     bool all_inputs_constant = true;
     for (int v : node.inputs) {
       if (v >= 0 && !g.values[v].constant) all_inputs_constant = false;
     }
+    PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
+    // Only a node folded now needs its kernel; the program prepares the others again after the
+    // graph passes, so packing their weights here would be done twice.
+    ctx.set_kernel_wanted(all_inputs_constant);
+    std::unique_ptr<Kernel> kernel = prepare_fn(node.op)(ctx);
     bool all_outputs_constant = true;
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       const OutputDesc& od = ctx.outputs()[i];

@@ -30,8 +30,24 @@ const InputDesc& PrepareContext::input(int i) const {
   return inputs_[i];
 }
 
+void PrepareContext::release_constant(int i) {
+  if (!is_constant(i)) throw Error(StatusCode::kInternal, prefix() + "released a non-constant");
+  if (released_.size() < inputs_.size()) released_.resize(inputs_.size(), false);
+  if (released_[i]) return;
+  released_[i] = true;
+  if (on_release_) on_release_(i);
+}
+
+bool PrepareContext::released(int i) const {
+  return i >= 0 && static_cast<size_t>(i) < released_.size() && released_[i];
+}
+
 const void* PrepareContext::constant_data(int i) const {
   const InputDesc& in = input(i);
+  if (released(i)) {
+    throw Error(StatusCode::kInternal,
+                prefix() + "input " + std::to_string(i) + " read after release_constant");
+  }
   if (!in.constant) {
     throw Error(StatusCode::kNeedsConstant,
                 prefix() + "input " + std::to_string(i) + " ('" + in.name +

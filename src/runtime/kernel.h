@@ -117,6 +117,19 @@ class PrepareContext {
   std::vector<float> attr_floats(const std::string& key, std::vector<float> def = {}) const;
   const Tensor* attr_tensor(const std::string& key) const;
 
+  // --- memory of constant inputs (docs/architecture.md, "Weights live once")
+  // False when the planner needs only the output types and shapes (the shape-inference walk of a
+  // node it will not fold): prepare may then return nullptr after set_output and skip packing.
+  bool kernel_wanted() const { return kernel_wanted_; }
+  void set_kernel_wanted(bool wanted) { kernel_wanted_ = wanted; }
+  // The kernel holds its own copy of constant input i (packed weights): neither the rest of
+  // prepare nor run() reads the original, which the planner may then free at once (run() gets
+  // nullptr for it). Call right after packing, so a node's weights are never all held twice.
+  void release_constant(int i);
+  bool released(int i) const;
+  // Set by the planner: called with the input index on release_constant.
+  void on_release(std::function<void(int)> fn) { on_release_ = std::move(fn); }
+
   // --- scratch
   void request_scratch(size_t bytes) { scratch_bytes_ = bytes; }
   size_t scratch_bytes() const { return scratch_bytes_; }
@@ -138,6 +151,9 @@ class PrepareContext {
   std::vector<InputDesc> inputs_;
   std::vector<OutputDesc> outputs_;
   size_t scratch_bytes_ = 0;
+  bool kernel_wanted_ = true;
+  std::vector<bool> released_;
+  std::function<void(int)> on_release_;
 };
 
 using PrepareFn = std::unique_ptr<Kernel> (*)(PrepareContext&);

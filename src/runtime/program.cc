@@ -118,15 +118,68 @@ size_t bytes_read_per_run(const ir::Graph& g, const ir::Node& node, size_t index
   return bytes;
 }
 
+// Plan statistics that depend on the graph only (arena and kernel counts are added later).
+void graph_stats(const ir::Graph& g, PlanStats& st) {
+  const int nv = static_cast<int>(g.values.size());
+  std::vector<bool> counted(nv, false);
+  size_t all_touched = 0, largest_recurrent = 0;
+  for (const ir::Node& node : g.nodes) {
+    st.op_counts[ir::op_name(node.op)]++;
+    // A narrow layer's kernel streams its packed weights, not the fp32 constants.
+    const std::vector<int> wins = weight_inputs(g, node);
+    formats::WeightFormat wf;
+    if (!wins.empty()) {
+      wf = node_weight_format(node);
+      st.layer_formats[node.name] = wf.name;
+    }
+    size_t node_touched = 0;
+    // A compressed layer streams its compressed form (runtime/compression.h).
+    const ir::Attribute* cbytes = wins.empty() ? nullptr : node.attr(kCompressedBytesAttr);
+    if (cbytes) {
+      st.layer_formats[node.name] = node.attr(kCompressionFormatAttr)->s;
+      if (const ir::Attribute* e = node.attr(kCompressionErrorAttr))
+        st.layer_compression_error[node.name] = e->f;
+    }
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const int v = node.inputs[i];
+      if (v < 0 || counted[v] || !g.values[v].constant) continue;
+      counted[v] = true;
+      const Tensor& t = *g.values[v].constant;
+      size_t bytes = t.nbytes();
+      std::string format = "fp32";
+      const bool is_weight = std::find(wins.begin(), wins.end(), int(i)) != wins.end();
+      if (is_weight && cbytes) {
+        const size_t w = std::find(wins.begin(), wins.end(), int(i)) - wins.begin();
+        bytes = static_cast<size_t>(cbytes->ints[w]);
+        format = st.layer_formats[node.name];
+      } else if (is_weight && wf.id != formats::FormatId::kFp32) {
+        int64_t n = 0, k = 0;
+        weight_rows_cols(node, static_cast<int>(i), t.shape(), &n, &k);
+        bytes = packed_weight_bytes(wf, n, k);
+        format = wf.name;
+      }
+      st.weight_bytes += bytes;
+      const size_t read = bytes_read_per_run(g, node, i, bytes);
+      st.weight_bytes_read += read;
+      node_touched += std::min(read, bytes);
+      st.weight_bytes_by_format[format] += bytes;
+      if (dtype_is_float(t.dtype())) st.parameter_count += t.numel();
+    }
+    all_touched += node_touched;
+    if (is_recurrent(node.op)) largest_recurrent = std::max(largest_recurrent, node_touched);
+  }
+  st.weight_working_set = largest_recurrent > 0 ? largest_recurrent : all_touched;
+}
+
 }  // namespace
 
-std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions& opt) {
+std::unique_ptr<Program> build_program(ir::Graph model, const PlanOptions& opt) {
   if (opt.batch < 0) bad_arg("batch must not be negative, got " + std::to_string(opt.batch));
   if (opt.threads < 1) bad_arg("threads must be at least 1, got " + std::to_string(opt.threads));
   validate_precision_options(model, opt);
   validate_compression_options(model, opt);
   auto prog = std::make_unique<Program>();
-  prog->graph = model;
+  prog->graph = std::move(model);
   ir::Graph& g = prog->graph;
   bind_input_shapes(g, opt);
   infer_and_fold(g);
@@ -147,12 +200,26 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   for (int v : g.inputs) prog->inputs.push_back(info_of(g.values[v]));
   for (int v : g.outputs) prog->outputs.push_back(info_of(g.values[v]));
 
-  // Kernels.
+  // Taken before the kernels free the constants they have packed.
+  graph_stats(g, prog->stats);
+
+  // Kernels. A constant every reader has released (PrepareContext::release_constant) is freed at
+  // once: when the graph holds the only reference, packed weights then replace the fp32 ones
+  // instead of doubling them (docs/architecture.md, "Weights live once").
   const int nsteps = static_cast<int>(g.nodes.size());
+  const int nv = static_cast<int>(g.values.size());
   std::vector<size_t> scratch_bytes(nsteps, 0);
+  std::vector<int> readers = ir::count_consumers(g);
+  std::vector<std::vector<bool>> released(nsteps);
   for (int s = 0; s < nsteps; ++s) {
     const ir::Node& node = g.nodes[s];
     PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
+    released[s].assign(node.inputs.size(), false);
+    ctx.on_release([&, s](int i) {
+      const int v = g.nodes[s].inputs[i];
+      released[s][i] = true;
+      if (--readers[v] == 0) g.values[v].constant.reset();
+    });
     Step step;
     step.kernel = prepare_fn(node.op)(ctx);
     step.op = node.op;
@@ -177,7 +244,6 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
   }
 
   // Where each value lives.
-  const int nv = static_cast<int>(g.values.size());
   std::vector<int> input_index(nv, -1), output_index(nv, -1), producer(nv, -1), last_use(nv, -1);
   for (size_t i = 0; i < g.inputs.size(); ++i) input_index[g.inputs[i]] = static_cast<int>(i);
   for (size_t i = 0; i < g.outputs.size(); ++i) {
@@ -228,7 +294,7 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
     const ir::Node& node = g.nodes[s];
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       int v = node.inputs[i];
-      if (v < 0) continue;
+      if (v < 0 || released[s][i]) continue;
       if (g.values[v].constant)
         step.in[i] = g.values[v].constant->data();
       else if (input_index[v] >= 0)
@@ -265,58 +331,8 @@ std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions
     prog->copies.push_back(c);
   }
 
-  // Stats.
-  PlanStats& st = prog->stats;
-  st.arena_bytes = mem.arena_bytes;
-  st.kernel_count = nsteps;
-  std::vector<bool> counted(nv, false);
-  size_t all_touched = 0, largest_recurrent = 0;
-  for (const ir::Node& node : g.nodes) {
-    st.op_counts[ir::op_name(node.op)]++;
-    // A narrow layer's kernel streams its packed weights, not the fp32 constants.
-    const std::vector<int> wins = weight_inputs(g, node);
-    formats::WeightFormat wf;
-    if (!wins.empty()) {
-      wf = node_weight_format(node);
-      st.layer_formats[node.name] = wf.name;
-    }
-    size_t node_touched = 0;
-    // A compressed layer streams its compressed form (runtime/compression.h).
-    const ir::Attribute* cbytes = wins.empty() ? nullptr : node.attr(kCompressedBytesAttr);
-    if (cbytes) {
-      st.layer_formats[node.name] = node.attr(kCompressionFormatAttr)->s;
-      if (const ir::Attribute* e = node.attr(kCompressionErrorAttr))
-        st.layer_compression_error[node.name] = e->f;
-    }
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      const int v = node.inputs[i];
-      if (v < 0 || counted[v] || !g.values[v].constant) continue;
-      counted[v] = true;
-      const Tensor& t = *g.values[v].constant;
-      size_t bytes = t.nbytes();
-      std::string format = "fp32";
-      const bool is_weight = std::find(wins.begin(), wins.end(), int(i)) != wins.end();
-      if (is_weight && cbytes) {
-        const size_t w = std::find(wins.begin(), wins.end(), int(i)) - wins.begin();
-        bytes = static_cast<size_t>(cbytes->ints[w]);
-        format = st.layer_formats[node.name];
-      } else if (is_weight && wf.id != formats::FormatId::kFp32) {
-        int64_t n = 0, k = 0;
-        weight_rows_cols(node, static_cast<int>(i), t.shape(), &n, &k);
-        bytes = packed_weight_bytes(wf, n, k);
-        format = wf.name;
-      }
-      st.weight_bytes += bytes;
-      const size_t read = bytes_read_per_run(g, node, i, bytes);
-      st.weight_bytes_read += read;
-      node_touched += std::min(read, bytes);
-      st.weight_bytes_by_format[format] += bytes;
-      if (dtype_is_float(t.dtype())) st.parameter_count += t.numel();
-    }
-    all_touched += node_touched;
-    if (is_recurrent(node.op)) largest_recurrent = std::max(largest_recurrent, node_touched);
-  }
-  st.weight_working_set = largest_recurrent > 0 ? largest_recurrent : all_touched;
+  prog->stats.arena_bytes = mem.arena_bytes;
+  prog->stats.kernel_count = nsteps;
   prog->pool = std::make_unique<ThreadPool>(opt.threads);
   return prog;
 }

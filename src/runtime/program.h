@@ -53,8 +53,10 @@ struct Program {
   std::unique_ptr<ThreadPool> pool;
 };
 
-// Builds the program; throws softdpu::Error naming the node or input at fault.
-std::unique_ptr<Program> build_program(const ir::Graph& model, const PlanOptions& options);
+// Builds the program; throws softdpu::Error naming the node or input at fault. The program keeps
+// `model` (its constants); a constant whose readers all packed it is freed once the last of them
+// has, which frees the storage when no other copy of the graph shares it.
+std::unique_ptr<Program> build_program(ir::Graph model, const PlanOptions& options);
 
 // Runs it over caller buffers already checked against program.inputs/outputs.
 void execute(Program& program, const std::vector<ConstTensorView>& inputs,

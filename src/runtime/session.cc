@@ -14,8 +14,22 @@
 
 namespace softdpu {
 
+namespace {
+std::vector<ValueInfo> infos(const ir::Graph& g, const std::vector<int>& ids) {
+  std::vector<ValueInfo> out;
+  for (int v : ids) out.push_back({g.values[v].name, g.values[v].dtype, g.values[v].shape});
+  return out;
+}
+}  // namespace
+
 struct Session::Impl {
+  // The imported model. A plan takes it (with its constants) when the session can import the
+  // model again, so the kernels' packed weights replace the fp32 initializers instead of sitting
+  // beside them; the next plan imports again (see take_model).
   ir::Graph model;
+  bool model_taken = false;
+  int64_t opset = 0;
+  std::map<std::string, int> op_counts;
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
   std::unique_ptr<runtime::Program> program;
@@ -26,6 +40,29 @@ struct Session::Impl {
   std::string source_path, source_base_dir, source_onnx_bytes;
   bool compiled = false;
   PlanOptions compiled_options;  // precision fields only
+
+  // What the session reports about the model without a plan, kept apart from `model`.
+  void describe_model() {
+    inputs = infos(model, model.inputs);
+    outputs = infos(model, model.outputs);
+    opset = model.opset;
+    op_counts.clear();
+    for (const ir::Node& n : model.nodes) op_counts[ir::op_name(n.op)]++;
+  }
+  bool can_import_again() const { return !source_path.empty() || !source_onnx_bytes.empty(); }
+  // The graph for the next plan: the session's own when it can import the model again (moved,
+  // so no second reference keeps the weights alive), else a copy sharing the constants.
+  ir::Graph take_model() {
+    if (model_taken) {
+      model = source_onnx_bytes.empty()
+                  ? onnx_io::import_model_file(source_path)
+                  : onnx_io::import_model_bytes(source_onnx_bytes, source_base_dir);
+      model_taken = false;
+    }
+    if (!can_import_again()) return model;
+    model_taken = true;
+    return std::move(model);
+  }
 };
 
 Session::Session() : impl_(std::make_unique<Impl>()) {}
@@ -47,12 +84,6 @@ Status guarded(Fn&& fn) {
   }
 }
 
-std::vector<ValueInfo> infos(const ir::Graph& g, const std::vector<int>& ids) {
-  std::vector<ValueInfo> out;
-  for (int v : ids) out.push_back({g.values[v].name, g.values[v].dtype, g.values[v].shape});
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -65,6 +96,7 @@ void adopt_compiled(SessionImpl& im, runtime::SdpuContents c, const std::string&
                     const std::string& what) {
   im.model = onnx_io::import_model_bytes(c.onnx_bytes, dir);
   im.source_onnx_bytes = std::move(c.onnx_bytes);
+  im.source_base_dir = dir;
   for (auto& [key, m] : c.weights) im.encoded->add(key, m, /*pinned=*/true);
   try {
     const nlohmann::json j = nlohmann::json::parse(c.manifest_json);
@@ -102,8 +134,7 @@ Status Session::load(const std::string& path, std::unique_ptr<Session>* out) {
     im.source_path = path;
   });
   if (!st) return st;
-  s->impl_->inputs = infos(s->impl_->model, s->impl_->model.inputs);
-  s->impl_->outputs = infos(s->impl_->model, s->impl_->model.outputs);
+  s->impl_->describe_model();
   *out = std::move(s);
   return st;
 }
@@ -122,8 +153,7 @@ Status Session::load_from_bytes(const std::string& bytes, const std::string& bas
     }
   });
   if (!st) return st;
-  s->impl_->inputs = infos(s->impl_->model, s->impl_->model.inputs);
-  s->impl_->outputs = infos(s->impl_->model, s->impl_->model.outputs);
+  s->impl_->describe_model();
   *out = std::move(s);
   return st;
 }
@@ -135,13 +165,11 @@ const std::vector<ValueInfo>& Session::outputs() const {
   return impl_->program ? impl_->program->outputs : impl_->outputs;
 }
 int64_t Session::opset() const {
-  return impl_->model.opset;
+  return impl_->opset;
 }
 
 std::map<std::string, int> Session::model_op_counts() const {
-  std::map<std::string, int> counts;
-  for (const ir::Node& n : impl_->model.nodes) counts[ir::op_name(n.op)]++;
-  return counts;
+  return impl_->op_counts;
 }
 
 Status Session::plan(const PlanOptions& options) {
@@ -165,7 +193,7 @@ Status Session::plan(const PlanOptions& options) {
   impl_->encoded->begin_plan();
   runtime::ScopedEncodedWeights scope(impl_->encoded.get());
   return guarded([&] {
-    impl_->program = runtime::build_program(impl_->model, opt);
+    impl_->program = runtime::build_program(impl_->take_model(), opt);
     impl_->planned_options = opt;
   });
 }

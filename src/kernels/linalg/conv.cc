@@ -7,7 +7,9 @@
 // code with a trivial gather. Pixels are processed in blocks sized to keep a block's patches in
 // L2, with one scratch slot per concurrent block.
 //
-// Depthwise convolutions (group == C) take a direct path (conv_depthwise.cc).
+// Depthwise convolutions (group == C) take a direct path (conv_depthwise.cc), and so do 1-D/2-D
+// convolutions with constant weights and output rows wide enough to fill 16-lane vectors
+// (conv_direct.h: no im2col copy at all).
 //
 // Few output pixels (P <= 8, e.g. a conv acting as a dense layer on a 1x1 map) would waste most
 // of each 16-wide panel; there the constant weights are packed transposed at plan time and the
@@ -21,6 +23,7 @@
 #include "kernels/linalg/compressed_weight.h"
 #include "kernels/linalg/conv_common.h"
 #include "kernels/linalg/conv_depthwise.h"
+#include "kernels/linalg/conv_direct.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/linalg/narrow_weight.h"
 #include "kernels/quant/qgemm.h"
@@ -97,6 +100,7 @@ std::unique_ptr<Kernel> prepare_narrow_conv(PrepareContext& ctx, const Window& w
   const int64_t kc = c * win.k_size();
   std::shared_ptr<const formats::PackedMatrix> w =
       kernels::pack_weight(ctx.constant_as<float>(1), kc, m, kc, true, 1.0f, wf);
+  ctx.release_constant(1);
   return prepare_row_conv(
       ctx, win, batch, c, m, has_bias, base, false,
       [&](int64_t rows) { return kernels::qgemm_scratch_bytes(rows, *w, {}); },
@@ -124,6 +128,7 @@ std::unique_ptr<Kernel> prepare_compressed_conv(PrepareContext& ctx, const Windo
         tap_major[i * kc + kpos * c + ch] = w[i * kc + ch * ks + kpos];
   std::shared_ptr<const compress::CompressedMatrix> cm =
       compress::make_compressed(spec, tap_major.data(), m, kc, kc);
+  ctx.release_constant(1);
   return prepare_row_conv(
       ctx, win, batch, c, m, has_bias, base, true,
       [&](int64_t rows) { return cm->scratch_bytes(rows); },
@@ -170,6 +175,7 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
   Shape out{batch, m};
   for (int64_t d : win.out_shape()) out.push_back(d);
   ctx.set_output(0, DType::kFloat32, out);
+  if (!ctx.kernel_wanted()) return nullptr;
 
   kernels::GemmEpilogue base;
   base.activation = kernels::fused_activation(ctx);
@@ -197,6 +203,7 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
   if (p <= kSmallP && group == 1 && ctx.is_constant(1)) {
     // W is [M, K] row-major: packing it transposed gives B = W^T (K x M).
     auto wt = std::make_shared<PackedB>(PackedB::pack(ctx.constant_as<float>(1), kg, m, kg, true));
+    ctx.release_constant(1);
     const int64_t rows_floats = (p * kg + 15) / 16 * 16;
     ctx.request_scratch(static_cast<size_t>(rows_floats + p * m) * sizeof(float));
     return make_kernel([=](const KernelArgs& args) {
@@ -214,6 +221,23 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < p; ++j) yn[i * p + j] = yt[j * m + i];
         }
+      }
+    });
+  }
+
+  // "_conv_algo" = "im2col" (set by tests and benchmarks only) keeps the im2col path.
+  if (ctx.is_constant(1) && kernels::direct_conv_applies(win, group) &&
+      ctx.attr_string("_conv_algo", "") != "im2col") {
+    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1));
+    ctx.release_constant(1);
+    ctx.request_scratch(static_cast<size_t>(dc->input_floats()) * sizeof(float));
+    return make_kernel([=](const KernelArgs& args) {
+      const float* x = static_cast<const float*>(args.in[0]);
+      const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
+      float* y = static_cast<float*>(args.out[0]);
+      for (int64_t n = 0; n < batch; ++n) {
+        kernels::direct_conv(*dc, x + n * c * in_size, bias, base.activation, y + n * m * p,
+                             static_cast<float*>(args.scratch), args.pool);
       }
     });
   }

@@ -77,6 +77,7 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
   const int64_t a_rs = trans_a ? 1 : k;
   const int64_t a_cs = trans_a ? m : 1;
 
+  if (!ctx.kernel_wanted()) return nullptr;
   std::shared_ptr<PackedB> packed;
   std::shared_ptr<formats::PackedMatrix> narrow;
   std::shared_ptr<compress::CompressedMatrix> cm;  // docs/compression.md
@@ -92,6 +93,7 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
     packed = std::make_shared<PackedB>(
         PackedB::pack(ctx.constant_as<float>(1), k, n, trans_b ? k : n, trans_b, alpha));
   }
+  if (packed || narrow || cm) ctx.release_constant(1);
   // A constant C that folds into a bias is scaled by beta once, here.
   std::shared_ptr<std::vector<float>> bias;
   if ((cmode == CMode::kColumn || cmode == CMode::kRow) && ctx.is_constant(2)) {

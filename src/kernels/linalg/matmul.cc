@@ -42,6 +42,7 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
   const Shape& batch_b = ms.batch_b;
   const Shape& batch = ms.batch;
   ctx.set_output(0, DType::kFloat32, ms.out);
+  if (!ctx.kernel_wanted()) return nullptr;
 
   GemmEpilogue ep;
   ep.activation = act;
@@ -54,6 +55,7 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
     if (!b_const && ctx.is_constant(0) && !a_batched && n <= 8) {
       // Y^T[N, M] = B^T[N, K] * A^T[K, M] with the constant A packed transposed.
       auto pa = std::make_shared<PackedB>(PackedB::pack(ctx.constant_as<float>(0), k, m, k, true));
+      ctx.release_constant(0);
       if (n > 1) ctx.request_scratch(static_cast<size_t>(n * m) * sizeof(float));
       return make_kernel([=](const KernelArgs& args) {
         const float* b = static_cast<const float*>(args.in[1]);
@@ -69,6 +71,7 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
     const compress::CompressionSpec cs = kernels::node_compression(ctx);
     if (b_const && cs.kind != compress::CompressionSpec::Kind::kNone) {  // docs/compression.md
       auto cm = kernels::pack_compressed(cs, ctx.constant_as<float>(1), k, n, n, false, 1.f);
+      ctx.release_constant(1);
       ctx.request_scratch(cm->scratch_bytes(rows));
       return make_kernel([=](const KernelArgs& args) {
         cm->apply(rows, static_cast<const float*>(args.in[0]), k, static_cast<float*>(args.out[0]),
@@ -78,6 +81,7 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
     const formats::WeightFormat wf = kernels::node_weight_format(ctx);
     if (b_const && wf.id != formats::FormatId::kFp32) {
       auto narrow = kernels::pack_weight(ctx.constant_as<float>(1), k, n, n, false, 1.f, wf);
+      ctx.release_constant(1);
       ctx.request_scratch(kernels::qgemm_scratch_bytes(rows, *narrow, {}));
       return make_kernel([=](const KernelArgs& args) {
         kernels::qgemm(rows, static_cast<const float*>(args.in[0]), k, *narrow,
@@ -85,10 +89,12 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
       });
     }
     std::shared_ptr<PackedB> packed;
-    if (b_const)
+    if (b_const) {
       packed = std::make_shared<PackedB>(PackedB::pack(ctx.constant_as<float>(1), k, n, n, false));
-    else
+      ctx.release_constant(1);
+    } else {
       ctx.request_scratch(static_cast<size_t>(kernels::packed_b_floats(k, n)) * sizeof(float));
+    }
     return make_kernel([=](const KernelArgs& args) {
       const float* a = static_cast<const float*>(args.in[0]);
       float* y = static_cast<float*>(args.out[0]);
@@ -114,6 +120,7 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
     packs = std::make_shared<std::vector<PackedB>>();
     const float* b = ctx.constant_as<float>(1);
     for (int64_t i = 0; i < nb; ++i) packs->push_back(PackedB::pack(b + i * k * n, k, n, n, false));
+    ctx.release_constant(1);
   } else {
     ctx.request_scratch(static_cast<size_t>(nb * slice) * sizeof(float));
   }

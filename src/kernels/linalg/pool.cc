@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
+#include "core/cpu.h"
 #include "kernels/linalg/conv_common.h"
+#include "kernels/linalg/pool_max2x2.h"
 #include "runtime/kernel.h"
 
 namespace softdpu::runtime {
@@ -184,6 +187,11 @@ void for_planes(ThreadPool* pool, int64_t planes, int64_t taps_per_plane, Fn&& f
   });
 }
 
+// A 2-D 2x2 window with stride 2 (pool_max2x2.h).
+bool is_2x2_stride2(const Window& w) {
+  return w.nd == 2 && w.k[1] == 2 && w.k[2] == 2 && w.stride[1] == 2 && w.stride[2] == 2;
+}
+
 template <typename T>
 std::unique_ptr<Kernel> max_kernel(const PoolPlan& pl, bool with_indices) {
   return make_kernel([pl, with_indices](const KernelArgs& args) {
@@ -193,7 +201,12 @@ std::unique_ptr<Kernel> max_kernel(const PoolPlan& pl, bool with_indices) {
     const int64_t in = pl.w.in_size(), out = pl.w.out_size();
     const bool inside = !idx && windows_inside(pl.w);
     for_planes(args.pool, pl.planes, out * pl.w.k_size(), [&](int64_t i) {
-      if (inside)
+      if (inside && is_2x2_stride2(pl.w) && std::is_same_v<T, float> &&
+          active_isa() == Isa::kAvx512)
+        kernels::max_pool_2x2_avx512(reinterpret_cast<const float*>(x + i * in), pl.w.in[2],
+                                     pl.w.out[1] * pl.w.out[0], pl.w.out[2],
+                                     reinterpret_cast<float*>(y + i * out));
+      else if (inside)
         max_plane_inside<T>(pl.w, x + i * in, y + i * out);
       else
         max_plane<T>(pl, x + i * in, y + i * out, idx ? idx + i * out : nullptr, i);

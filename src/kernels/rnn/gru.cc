@@ -121,7 +121,9 @@ std::unique_ptr<Kernel> prepare_GRU(PrepareContext& ctx) {
   for (int64_t d = 0; d < cfg.dirs; ++d)
     k->params[d] = GruParams{cfg.act(d, 0), cfg.act(d, 1), cfg.clip};
 
+  if (!ctx.kernel_wanted()) return nullptr;
   k->w = pack_input_weights(ctx, cfg);
+  ctx.release_constant(kInW);
   for (int64_t d = 0; d < cfg.dirs; ++d) {
     if (k->lbr) {
       k->r_main.push_back(pack_recurrent(ctx, cfg, d, 0, 3 * hs));
@@ -130,6 +132,7 @@ std::unique_ptr<Kernel> prepare_GRU(PrepareContext& ctx) {
       k->r_h.push_back(pack_recurrent(ctx, cfg, d, 2 * hs, hs));
     }
   }
+  ctx.release_constant(kInR);
   const bool runtime_bias = cfg.has_bias && !ctx.is_constant(kInB);
   if (cfg.has_bias && !runtime_bias) {
     const float* b = ctx.constant_as<float>(kInB);

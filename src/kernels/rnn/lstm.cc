@@ -84,8 +84,11 @@ std::unique_ptr<Kernel> prepare_LSTM(PrepareContext& ctx) {
         LstmParams{cfg.act(d, 0), cfg.act(d, 1), cfg.act(d, 2), cfg.clip, input_forget == 1};
   }
 
+  if (!ctx.kernel_wanted()) return nullptr;
   k->w = pack_input_weights(ctx, cfg);
+  ctx.release_constant(kInW);
   for (int64_t d = 0; d < cfg.dirs; ++d) k->r.push_back(pack_recurrent(ctx, cfg, d, 0, cfg.gh()));
+  ctx.release_constant(kInR);
   const bool runtime_bias = cfg.has_bias && !ctx.is_constant(kInB);
   if (cfg.has_bias && !runtime_bias) {
     k->bias.resize(static_cast<size_t>(cfg.dirs * cfg.gh()));

@@ -59,8 +59,11 @@ std::unique_ptr<Kernel> prepare_RNN(PrepareContext& ctx) {
   RnnConfig& cfg = k->cfg;
   cfg = parse_rnn(ctx, OpInfo{1, {"Tanh"}, /*has_cell=*/false});
   for (int64_t d = 0; d < cfg.dirs; ++d) k->params[d] = RnnParams{cfg.act(d, 0), cfg.clip};
+  if (!ctx.kernel_wanted()) return nullptr;
   k->w = pack_input_weights(ctx, cfg);
+  ctx.release_constant(kInW);
   for (int64_t d = 0; d < cfg.dirs; ++d) k->r.push_back(pack_recurrent(ctx, cfg, d, 0, cfg.hidden));
+  ctx.release_constant(kInR);
   const bool runtime_bias = cfg.has_bias && !ctx.is_constant(kInB);
   if (cfg.has_bias && !runtime_bias) {
     k->bias.resize(static_cast<size_t>(cfg.dirs * cfg.hidden));

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/cpu.h"
+#include "kernels/linalg/conv_direct.h"
 #include "softdpu/status.h"
 #include "support/run_op.h"
 
@@ -11,6 +12,7 @@ namespace softdpu {
 namespace {
 
 using ir::OpType;
+using kernels::Window;
 using testing::attr_int;
 using testing::attr_ints;
 using testing::attr_string;
@@ -26,6 +28,7 @@ struct ConvCase {
   bool bias = true;
   bool w_const = true;
   std::string act = {};
+  bool im2col = false;  // force the im2col path where the direct one would apply
 };
 
 // Direct convolution; pads resolved here independently of the kernel.
@@ -98,12 +101,13 @@ void run_case(const ConvCase& t, int threads = 1) {
   if (!t.pads.empty()) attrs["pads"] = attr_ints(t.pads);
   if (!t.auto_pad.empty()) attrs["auto_pad"] = attr_string(t.auto_pad);
   if (!t.act.empty()) attrs["_activation"] = attr_string(t.act);
+  if (t.im2col) attrs["_conv_algo"] = attr_string("im2col");
   Tensor want = conv_naive(t, x, w, t.bias ? &b : nullptr);
   for (Isa isa : testing::supported_isas()) {
     ScopedIsa scope(isa);
     SCOPED_TRACE(::testing::Message()
                  << isa_name(isa) << " x=" << shape_to_string(t.x) << " w=" << shape_to_string(t.w)
-                 << " group=" << t.group << " threads=" << threads);
+                 << " group=" << t.group << " threads=" << threads << " im2col=" << t.im2col);
     auto out = testing::run_op(
         OpType::kConv, {in(x), in(w, t.w_const), t.bias ? in(b, true) : none()}, attrs, 1, threads);
     ASSERT_EQ(out[0].shape(), want.shape());
@@ -200,6 +204,41 @@ TEST(LinalgConv, TwoThreadsAndBigBlocks) {
   run_case({.x = {1, 32, 26, 26}, .w = {64, 32, 3, 3}}, 2);
   run_case({.x = {1, 1, 28, 28}, .w = {32, 1, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"}, 2);
   run_case({.x = {1, 16, 12, 12}, .w = {16, 1, 3, 3}, .group = 16, .pads = {1, 1, 1, 1}}, 2);
+}
+
+// Output rows of 14..64 pixels take the direct conv (conv_direct.h) when the weights are
+// constant; each case also runs through im2col, the path it replaced.
+TEST(LinalgConv, DirectPath) {
+  Window w;
+  w.nd = 2;
+  w.out[2] = 14;
+  EXPECT_TRUE(kernels::direct_conv_applies(w, 1));
+  w.out[2] = 7;
+  EXPECT_FALSE(kernels::direct_conv_applies(w, 1));  // 7 of 16 lanes: im2col
+  EXPECT_FALSE(kernels::direct_conv_applies(w, 2));
+  std::vector<ConvCase> cases = {
+      {.x = {1, 1, 28, 28}, .w = {32, 1, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"},
+      {.x = {1, 32, 14, 14}, .w = {64, 32, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"},
+      // 13 output channels (a partial tile), rows of 16 + 13, no padding, no bias, Sigmoid.
+      {.x = {2, 5, 6, 31}, .w = {13, 5, 3, 3}, .bias = false, .act = "Sigmoid"},
+      // Stride 2 and dilation 2: four phase planes; asymmetric pads.
+      {.x = {1, 4, 11, 33},
+       .w = {9, 4, 3, 3},
+       .strides = {2, 2},
+       .dilations = {2, 2},
+       .pads = {2, 1, 1, 2}},
+      // Stride (1, 2), kernel 2x5, SAME_UPPER.
+      {.x = {1, 3, 7, 50}, .w = {8, 3, 2, 5}, .strides = {1, 2}, .auto_pad = "SAME_UPPER"},
+      // The 1x1 stride-2 shortcut of resnet_cnn, and 1-D.
+      {.x = {1, 16, 32, 32}, .w = {24, 16, 1, 1}, .strides = {2, 2}},
+      {.x = {2, 3, 40}, .w = {10, 3, 5}, .pads = {1, 3}, .act = "Relu"},
+  };
+  for (ConvCase c : cases) {
+    run_case(c);
+    run_case(c, 2);
+    c.im2col = true;
+    run_case(c);
+  }
 }
 
 TEST(LinalgConv, Errors) {

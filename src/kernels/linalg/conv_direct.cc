@@ -1,0 +1,202 @@
+// Planning, the phase-split input copy, the scalar tile (the reference twin of the SIMD tiles in
+// conv_direct_avx512.cc / conv_direct_avx2.cc), ISA dispatch and threading of the direct conv.
+#include "kernels/linalg/conv_direct.h"
+
+#include <algorithm>
+
+#include "core/cpu.h"
+#include "kernels/linalg/gemm_kernels.h"
+
+namespace softdpu::kernels {
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+// Slack after the phase-split input: the last vector of a row may read up to 15 floats past the
+// plane (lanes that are never stored).
+constexpr int64_t kSlack = kLanes;
+
+}  // namespace
+
+int64_t DirectConv::input_floats() const {
+  return c * sh * sw * hq * wq + kSlack;
+}
+
+bool direct_conv_applies(const Window& w, int64_t group) {
+  if (group != 1 || w.k[0] != 1 || w.in[0] != 1) return false;  // 1-D / 2-D only
+  // Lane use along output rows: at least 3/4 (14 of 16 for 14-wide maps, 28 of 32 for 28).
+  const int64_t ow = w.out[2];
+  const int64_t vecs = (ow + kLanes - 1) / kLanes;
+  return ow * 4 >= vecs * kLanes * 3;
+}
+
+std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t m,
+                                             const float* weights) {
+  auto p = std::make_shared<DirectConv>();
+  p->win = w;
+  p->c = c;
+  p->m = m;
+  p->sh = w.stride[1];
+  p->sw = w.stride[2];
+  const int64_t hp = w.in[1] + w.pad[1] + w.pad_end[1];
+  const int64_t wp = w.in[2] + w.pad[2] + w.pad_end[2];
+  p->hq = (hp + p->sh - 1) / p->sh;
+  p->wq = (wp + p->sw - 1) / p->sw;
+  const int64_t kh = w.k[1], kw = w.k[2], ks = kh * kw;
+  p->k = c * ks;
+  const int64_t plane = p->hq * p->wq;
+  p->koff.resize(static_cast<size_t>(p->k));
+  p->phase_read.assign(static_cast<size_t>(p->sh * p->sw), false);
+  for (int64_t ci = 0; ci < c; ++ci) {
+    for (int64_t i = 0; i < kh; ++i) {
+      for (int64_t j = 0; j < kw; ++j) {
+        const int64_t dh = i * w.dil[1], dw = j * w.dil[2];
+        const int64_t ph = dh % p->sh, pw = dw % p->sw;
+        p->phase_read[static_cast<size_t>(ph * p->sw + pw)] = true;
+        const int64_t off =
+            ((ci * p->sh + ph) * p->sw + pw) * plane + (dh / p->sh) * p->wq + dw / p->sw;
+        p->koff[static_cast<size_t>(ci * ks + i * kw + j)] = static_cast<int32_t>(off);
+      }
+    }
+  }
+  for (int64_t oh = 0; oh < w.out[1]; ++oh) {
+    for (int64_t ow = 0; ow < w.out[2]; ow += kLanes) {
+      const int64_t lanes = std::min(kLanes, w.out[2] - ow);
+      p->vecs.push_back({static_cast<int32_t>(oh * p->wq + ow),
+                         static_cast<int32_t>(oh * w.out[2] + ow), static_cast<int32_t>(lanes)});
+    }
+  }
+  const int64_t tiles = (m + kDirectConvMr - 1) / kDirectConvMr;
+  p->w.assign(static_cast<size_t>(tiles * p->k * kDirectConvMr), 0.f);
+  for (int64_t oc = 0; oc < m; ++oc) {
+    const int64_t t = oc / kDirectConvMr, r = oc % kDirectConvMr;
+    for (int64_t k = 0; k < p->k; ++k)
+      p->w[static_cast<size_t>((t * p->k + k) * kDirectConvMr + r)] = weights[oc * p->k + k];
+  }
+  return p;
+}
+
+namespace {
+
+// X [C, H, W] into the zero-padded phase planes of channels [c0, c1). Each plane row is a zero
+// head, a (strided) copy of the input row and a zero tail; the bounds come from the phase and
+// padding once per plane, so the copy loop has no test per element.
+void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, float* xs) {
+  const Window& w = p.win;
+  const int64_t plane = p.hq * p.wq, h = w.in[1], wd = w.in[2];
+  for (int64_t pw = 0; pw < p.sw; ++pw) {
+    // Plane columns cq read input column cq * sw + pw - pad: inside for cq in [lo, hi).
+    const int64_t first = w.pad[2] - pw;  // cq * sw >= first
+    const int64_t lo = std::clamp<int64_t>(first <= 0 ? 0 : (first + p.sw - 1) / p.sw, 0, p.wq);
+    const int64_t last = wd - 1 + w.pad[2] - pw;  // cq * sw <= last
+    const int64_t hi = std::clamp<int64_t>(last < 0 ? 0 : last / p.sw + 1, lo, p.wq);
+    const int64_t iw0 = lo * p.sw + pw - w.pad[2];
+    for (int64_t ci = c0; ci < c1; ++ci) {
+      const float* xc = x + ci * h * wd;
+      for (int64_t ph = 0; ph < p.sh; ++ph) {
+        // A 1x1 stride-2 conv reads one phase in four: the others are never built.
+        if (!p.phase_read[static_cast<size_t>(ph * p.sw + pw)]) continue;
+        float* dst = xs + ((ci * p.sh + ph) * p.sw + pw) * plane;
+        for (int64_t rq = 0; rq < p.hq; ++rq) {
+          float* d = dst + rq * p.wq;
+          const int64_t ih = rq * p.sh + ph - w.pad[1];
+          if (ih < 0 || ih >= h) {
+            std::fill(d, d + p.wq, 0.f);
+            continue;
+          }
+          const float* src = xc + ih * wd + iw0;
+          std::fill(d, d + lo, 0.f);
+          if (p.sw == 1) {
+            std::copy(src, src + (hi - lo), d + lo);
+          } else {
+            for (int64_t j = 0; j < hi - lo; ++j) d[lo + j] = src[j * p.sw];
+          }
+          std::fill(d + hi, d + p.wq, 0.f);
+        }
+      }
+    }
+  }
+}
+
+detail::DirectTileFn select_tiles() {
+  switch (active_isa()) {
+    case Isa::kAvx512: return &detail::direct_conv_tiles_avx512;
+    case Isa::kAvx2: return &detail::direct_conv_tiles_avx2;
+    case Isa::kScalar: break;
+  }
+  return &detail::direct_conv_tiles_scalar;
+}
+
+// Multiply-adds below which a work item is not worth handing to another thread.
+constexpr int64_t kMinItemMacs = 32 * 1024;
+
+}  // namespace
+
+namespace detail {
+
+void direct_conv_tiles_scalar(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
+                              int64_t v1, const float* bias, const Activation& act, float* y) {
+  const int64_t plane_out = p.win.out_size();
+  const int64_t m0 = tile * kDirectConvMr, mr = std::min(kDirectConvMr, p.m - m0);
+  const float* wt = p.w.data() + tile * p.k * kDirectConvMr;
+  for (int64_t v = v0; v < v1; ++v) {
+    const DirectConv::Vec& vec = p.vecs[static_cast<size_t>(v)];
+    float acc[kDirectConvMr][kLanes] = {};
+    for (int64_t k = 0; k < p.k; ++k) {
+      const float* b = xs + p.koff[static_cast<size_t>(k)] + vec.in;
+      for (int64_t r = 0; r < mr; ++r) {
+        const float a = wt[k * kDirectConvMr + r];
+        for (int64_t j = 0; j < vec.lanes; ++j) acc[r][j] += a * b[j];
+      }
+    }
+    for (int64_t r = 0; r < mr; ++r) {
+      float* o = y + (m0 + r) * plane_out + vec.out;
+      for (int64_t j = 0; j < vec.lanes; ++j)
+        o[j] = apply_activation(act, acc[r][j] + (bias ? bias[m0 + r] : 0.f));
+    }
+  }
+}
+
+}  // namespace detail
+
+void direct_conv(const DirectConv& p, const float* x, const float* bias, const Activation& act,
+                 float* y, float* scratch, ThreadPool* pool) {
+  // The SIMD tiles read up to 15 lanes past a plane's end; keep those floats defined.
+  std::fill(scratch + p.input_floats() - kSlack, scratch + p.input_floats(), 0.f);
+  const int threads = pool ? pool->threads() : 1;
+  if (threads > 1 && p.c > 1) {
+    pool->parallel_for(p.c, 1, [&](int64_t c0, int64_t c1) { phase_split(p, x, c0, c1, scratch); });
+  } else {
+    phase_split(p, x, 0, p.c, scratch);
+  }
+  const detail::DirectTileFn fn = select_tiles();
+  const bool in_register = detail::act_in_register(act.kind);
+  const Activation tile_act = in_register ? act : Activation{};
+  const int64_t tiles = (p.m + kDirectConvMr - 1) / kDirectConvMr;
+  const int64_t nv = static_cast<int64_t>(p.vecs.size());
+  const int64_t plane_out = p.win.out_size();
+  // Pixel vectors outer, output-channel tiles inner: a pair of vectors' input rows (every tap)
+  // stays in L1 while the tiles pass over it, and the weights stream in order from L2.
+  auto run = [&](int64_t v0, int64_t v1) {
+    for (int64_t v = v0; v < v1; v += 2)
+      for (int64_t t = 0; t < tiles; ++t)
+        fn(p, scratch, t, v, std::min(v + 2, v1), bias, tile_act, y);
+    if (in_register) return;
+    const DirectConv::Vec& last = p.vecs[static_cast<size_t>(v1 - 1)];
+    const int64_t o0 = p.vecs[static_cast<size_t>(v0)].out, o1 = last.out + last.lanes;
+    for (int64_t oc = 0; oc < p.m; ++oc)
+      apply_activation_inplace(act, y + oc * plane_out + o0, o1 - o0);
+  };
+  const int64_t macs = p.m * p.k * plane_out;
+  if (threads <= 1 || macs < 2 * kMinItemMacs) {
+    run(0, nv);
+    return;
+  }
+  // Pairs of vectors split across threads: each thread reads its own part of the input.
+  const int64_t pairs = (nv + 1) / 2;
+  const int64_t grain = std::max<int64_t>(1, kMinItemMacs / std::max<int64_t>(1, 32 * p.m * p.k));
+  pool->parallel_for(pairs, grain,
+                     [&](int64_t q0, int64_t q1) { run(2 * q0, std::min(nv, 2 * q1)); });
+}
+
+}  // namespace softdpu::kernels

@@ -1,0 +1,78 @@
+// Direct 1-D/2-D convolution without im2col (the "indirect GEMM" form), for group == 1 with
+// constant weights.
+//
+// Each run first copies X once into a zero-padded, stride-phase-split layout: for strides (sh, sw)
+// the padded input becomes sh * sw planes per channel, plane (ph, pw) holding padded rows
+// ph, ph + sh, ... and columns pw, pw + sw, .... In that layout every kernel tap (c, kh, kw) of any
+// stride and dilation reads, for 16 consecutive output pixels of one output row, 16 consecutive
+// floats at a fixed offset koff[tap] from the pixels' base. The product is then the packed GEMM's
+// register tile with B read straight from the input (B row tap = input + koff[tap] + base) instead
+// of from an im2col copy: the im2col pass (K x P writes and a gather per tap) disappears, and the
+// copy that replaces it is C x H x W.
+//
+// Output pixels go in vectors of up to 16 along an output row, so rows narrower than 16 waste
+// lanes (14 of 16 for 14-wide maps); the planner keeps im2col where that waste is large.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/activation.h"
+#include "kernels/linalg/conv_common.h"
+
+namespace softdpu::kernels {
+
+// Output channels per register tile (the weights are packed in tiles of this many rows).
+constexpr int64_t kDirectConvMr = 8;
+
+struct DirectConv {
+  Window win;
+  int64_t c = 0, m = 0;
+  int64_t sh = 1, sw = 1;        // strides (the phase count per axis)
+  int64_t hq = 0, wq = 0;        // rows and columns of one phase plane
+  int64_t k = 0;                 // C * kh * kw
+  std::vector<int32_t> koff;     // per tap: offset of its first read in the phase-split input
+  std::vector<bool> phase_read;  // per phase plane (ph * sw + pw): whether any tap reads it
+  struct Vec {
+    int32_t in, out, lanes;  // base in a phase plane, offset in the output plane, valid lanes
+  };
+  std::vector<Vec> vecs;
+  // Weights in tiles of kDirectConvMr output channels: w[(tile * K + tap) * Mr + r], zero rows
+  // past M.
+  std::vector<float> w;
+
+  // Floats of the phase-split input (scratch per image), including the over-read slack.
+  int64_t input_floats() const;
+};
+
+// Whether the direct path serves this convolution (2-D or 1-D window, output rows wide enough
+// that vectors along them are mostly full).
+bool direct_conv_applies(const Window& w, int64_t group);
+
+// Plan-time part: offsets, output vectors and the packed weights (w is [M, C, kh, kw]).
+std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t m,
+                                             const float* weights);
+
+// One image: x [C, H, W] -> y [M, OH, OW] (+ bias[M], then act). `scratch` holds
+// input_floats() floats, 64-byte aligned. Splits pairs of pixel vectors over the pool. Dispatches
+// to the AVX-512, AVX2 or scalar tile by the active ISA.
+void direct_conv(const DirectConv& p, const float* x, const float* bias, const Activation& act,
+                 float* y, float* scratch, ThreadPool* pool);
+
+namespace detail {
+
+// Computes output channels [tile * Mr, ...) for vectors [v0, v1) of one image: bias and act
+// applied, stored into y (the image's [M, OH*OW] output). xs is the phase-split input.
+using DirectTileFn = void (*)(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
+                              int64_t v1, const float* bias, const Activation& act, float* y);
+void direct_conv_tiles_scalar(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
+                              int64_t v1, const float* bias, const Activation& act, float* y);
+void direct_conv_tiles_avx2(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
+                            int64_t v1, const float* bias, const Activation& act, float* y);
+void direct_conv_tiles_avx512(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
+                              int64_t v1, const float* bias, const Activation& act, float* y);
+
+}  // namespace detail
+}  // namespace softdpu::kernels
