@@ -17,9 +17,9 @@
 
 #include "core/cpu.h"
 #include "core/thread_pool.h"
+#include "formats/format.h"
 #include "ir/graph.h"
 #include "kernels/rnn/gates.h"
-#include "formats/format.h"
 #include "runtime/kernel.h"
 #include "runtime/precision.h"
 #include "softdpu/tensor.h"
@@ -45,8 +45,10 @@ struct NarrowCase {
   const char* format;
   const char* activations;
 };
-constexpr NarrowCase kNarrow[] = {{"fp32", "fp32"},         {"mxint8", "fp32"},
-                                  {"mxint8", "native"},     {"mxfp4_e2m1", "fp32"},
+constexpr NarrowCase kNarrow[] = {{"fp32", "fp32"},
+                                  {"mxint8", "fp32"},
+                                  {"mxint8", "native"},
+                                  {"mxfp4_e2m1", "fp32"},
                                   {"mxfp4_e2m1", "native"}};
 
 void run_layer(benchmark::State& state, ir::OpType op, int gates, const NarrowCase& nc = {}) {
