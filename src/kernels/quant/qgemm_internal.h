@@ -14,9 +14,10 @@
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 #define SDPU_TARGET_AVX512_VNNI \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
-#define SDPU_TARGET_AVX512_VNNI_VBMI                                                         \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi,avx2,fma," \
-                        "f16c")))
+#define SDPU_TARGET_AVX512_VNNI_VBMI                                              \
+  __attribute__((                                                                 \
+      target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi,avx2,fma," \
+             "f16c")))
 #define SDPU_TARGET_AVX512_BF16 \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma,f16c")))
 
