@@ -260,30 +260,37 @@ TEST(FormatsQGemm, EpilogueThreadsAndScratch) {
 
 // A NaN weight makes its block's scale NaN: only the outputs of that row are NaN. A NaN
 // activation poisons its MXINT8 activation block in the native path the same way.
+// k = 288: 8 blocks go through the native kernel's 8-block groups, the 9th through its tail.
 TEST(FormatsQGemm, NonFiniteValuesPropagate) {
-  const int64_t n = 8, k = 96;
+  const int64_t n = 8, k = 288;
   std::vector<float> w = weights(n, k, 21), x = activations(1, k, 22);
   w[size_t(3 * k + 40)] = std::numeric_limits<float>::infinity();
   for (const char* name : {"mxint8", "mxfp8_e4m3", "mxfp6_e2m3", "mxfp4_e2m1", "msfp12", "int8"}) {
     const PackedMatrix p = PackedMatrix::pack(w.data(), n, k, k, parse_format(name));
     for (Isa isa : isas()) {
-      ScopedIsa scoped(isa);
-      std::vector<float> y(static_cast<size_t>(n));
-      qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr);
-      for (int64_t r = 0; r < n; ++r) EXPECT_EQ(std::isnan(y[size_t(r)]), r == 3) << name << r;
+      for (QuantActivations act : {QuantActivations::kFp32, QuantActivations::kNative}) {
+        ScopedIsa scoped(isa);
+        QGemmOptions opt;
+        opt.activations = act;
+        std::vector<float> y(static_cast<size_t>(n));
+        qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
+        for (int64_t r = 0; r < n; ++r) EXPECT_EQ(std::isnan(y[size_t(r)]), r == 3) << name << r;
+      }
     }
   }
   std::vector<float> xn = x;
   xn[5] = std::nanf("");
-  const PackedMatrix p =
-      PackedMatrix::pack(weights(n, k, 23).data(), n, k, k, parse_format("mxint8"));
-  QGemmOptions opt;
-  opt.activations = QuantActivations::kNative;
-  for (Isa isa : isas()) {
-    ScopedIsa scoped(isa);
-    std::vector<float> y(static_cast<size_t>(n));
-    qgemm(1, xn.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
-    for (float v : y) EXPECT_TRUE(std::isnan(v)) << isa_name(isa);
+  for (const char* name : {"mxint8", "mxfp4_e2m1"}) {
+    const PackedMatrix p =
+        PackedMatrix::pack(weights(n, k, 23).data(), n, k, k, parse_format(name));
+    QGemmOptions opt;
+    opt.activations = QuantActivations::kNative;
+    for (Isa isa : isas()) {
+      ScopedIsa scoped(isa);
+      std::vector<float> y(static_cast<size_t>(n));
+      qgemm(1, xn.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
+      for (float v : y) EXPECT_TRUE(std::isnan(v)) << name << " " << isa_name(isa);
+    }
   }
 }
 
