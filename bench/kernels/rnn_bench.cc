@@ -3,7 +3,10 @@
 // and gate epilogues); "step" reports the time per time step, "weights_B/s" the recurrent weight
 // bytes streamed per second (the figure a memory-bound batch-1 step is limited by).
 // Args: hidden_size, threads. BM_LstmGates times the fused gate epilogue of one step alone, per
-// ISA path, to show how little of a step is not the recurrent product.
+// ISA path, to show how little of a step is not the recurrent product. BM_LstmNarrow /
+// BM_GruNarrow run the same layer with narrow weights (docs/precision.md), each format with fp32
+// activations (the decoded weights times fp32 h) and with native ones (h quantised to MXINT8
+// blocks once per product, then integer dot products); "weights_B/s" then counts the packed bytes.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -14,9 +17,11 @@
 
 #include "core/cpu.h"
 #include "core/thread_pool.h"
+#include "formats/format.h"
 #include "ir/graph.h"
 #include "kernels/rnn/gates.h"
 #include "runtime/kernel.h"
+#include "runtime/precision.h"
 #include "softdpu/tensor.h"
 
 namespace {
@@ -35,10 +40,30 @@ Tensor random_tensor(Shape shape, float scale, uint32_t seed) {
   return t;
 }
 
-void run_layer(benchmark::State& state, ir::OpType op, int gates) {
+// Weight format and activations of the narrow benchmarks, by index (arg "format").
+struct NarrowCase {
+  const char* format;
+  const char* activations;
+};
+constexpr NarrowCase kNarrow[] = {{"fp32", "fp32"},
+                                  {"mxint8", "fp32"},
+                                  {"mxint8", "native"},
+                                  {"mxfp4_e2m1", "fp32"},
+                                  {"mxfp4_e2m1", "native"}};
+
+void run_layer(benchmark::State& state, ir::OpType op, int gates, const NarrowCase& nc = {}) {
   const int64_t h = state.range(0);
   const int threads = static_cast<int>(state.range(1));
   ir::Node node;
+  if (nc.format) {
+    ir::Attribute a;
+    a.kind = ir::Attribute::Kind::kString;
+    a.s = nc.format;
+    node.attrs[runtime::kWeightFormatAttr] = a;
+    a.s = nc.activations;
+    node.attrs[runtime::kActivationsAttr] = a;
+    state.SetLabel(std::string(nc.format) + "/" + nc.activations);
+  }
   node.name = "bench";
   node.op = op;
   ir::Attribute hs;
@@ -71,9 +96,27 @@ void run_layer(benchmark::State& state, ir::OpType op, int gates) {
   }
   state.counters["step"] = benchmark::Counter(
       kSeq, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-  state.counters["weights_B/s"] = benchmark::Counter(double(kSeq) * gates * h * h * sizeof(float),
+  const double row_bytes =
+      nc.format ? double(formats::storage_row_bytes(formats::parse_format(nc.format), h))
+                : double(h * sizeof(float));
+  state.counters["weights_B/s"] = benchmark::Counter(double(kSeq) * gates * h * row_bytes,
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
+
+void BM_LstmNarrow(benchmark::State& state) {
+  run_layer(state, ir::OpType::kLSTM, 4, kNarrow[state.range(2)]);
+}
+void BM_GruNarrow(benchmark::State& state) {
+  run_layer(state, ir::OpType::kGRU, 3, kNarrow[state.range(2)]);
+}
+BENCHMARK(BM_LstmNarrow)
+    ->ArgNames({"hidden", "threads", "format"})
+    ->ArgsProduct({{1024}, {1, 2}, {0, 1, 2, 3, 4}})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GruNarrow)
+    ->ArgNames({"hidden", "threads", "format"})
+    ->ArgsProduct({{1024}, {1, 2}, {0, 1, 2, 3, 4}})
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_LstmBatch1(benchmark::State& state) {
   run_layer(state, ir::OpType::kLSTM, 4);

@@ -36,7 +36,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SKIP = 77  # CTest SKIP_RETURN_CODE
 
 RNN_PREFIXES = ("lstm_", "gru_", "nlp_lstm")
-NARROW = ["mxint8", "mxfp8_e4m3"]
+# FORMAT+native adds --activations native (docs/precision.md).
+NARROW = ["mxint8", "mxint8+native", "mxfp8_e4m3", "mxfp4_e2m1", "mxfp4_e2m1+native"]
 
 
 # ------------------------------------------------------------------------------- machine facts
@@ -103,7 +104,7 @@ class Engines:
         common = ["--threads", str(threads), "--iterations", str(iterations), "--warmup", str(warmup)]
         if engine == "softdpu":
             cmd = [self.softdpu, "bench", m["onnx"], "--json", "--input", inp] + common
-            return cmd + (["--precision", precision] if precision != "fp32" else [])
+            return cmd + precision_flags(precision)
         if engine == "onnxruntime":
             return [self.node, self.ort_js, m["onnx"], "--input", inp] + common
         if engine == "libtorch":
@@ -126,14 +127,21 @@ class Engines:
             d = tempfile.mkdtemp(prefix="softdpu-peers-")
             cmd = [self.softdpu, "run", m["onnx"], "--input", f"{m['input_name']}={m['input']}",
                    "--output-dir", d, "--threads", str(threads)]
-            if precision != "fp32":
-                cmd += ["--precision", precision]
+            cmd += precision_flags(precision)
             run(cmd, self.env(engine, threads))
             os.replace(os.path.join(d, m["output_name"] + ".npy"), out_npy)
             os.rmdir(d)
         else:
             cmd = self.bench_cmd(engine, m, threads, 1, 0) + ["--output-npy", out_npy]
             run(cmd, self.env(engine, threads))
+
+
+def precision_flags(precision):
+    """softdpu flags for a variant: FORMAT, or FORMAT+native (--activations native)."""
+    if precision == "fp32":
+        return []
+    fmt, _, acts = precision.partition("+")
+    return ["--precision", fmt] + (["--activations", acts] if acts else [])
 
 
 def run(cmd, env, timeout=1800):
@@ -296,7 +304,7 @@ def svg(results):
             rows.append((f"{e['model']} t{e['threads']}", v,
                          e["summary"]["onnxruntime"]["p50_us"] / e["summary"][v]["p50_us"]))
     colors = {"softdpu": "#1f77b4", "libtorch": "#ff7f0e", "softdpu-mxint8": "#2ca02c",
-              "softdpu-mxfp8_e4m3": "#9467bd"}
+              "softdpu-mxfp8_e4m3": "#9467bd", "softdpu-mxfp4_e2m1": "#d62728"}
     bar_h, gap, left, width = 9, 8, 190, 520
     lo, hi = 0.1, 10.0
     for _, _, x in rows:

@@ -42,6 +42,12 @@ struct PlanOptions {
   // Node names, or "first" / "last" (the first / last eligible layer in topological order),
   // kept at fp32 whatever precision says (layer_precision still wins for a named node).
   std::vector<std::string> keep_fp32;
+  // Activations of the narrow Gemm/MatMul/LSTM/GRU/RNN products (docs/precision.md): "fp32"
+  // multiplies them unchanged with the decoded weights; "native" quantises them per 32-block to
+  // MXINT8 (mxint8 and mxfp4_e2m1 weights; bf16 for bf16) for integer dot products. Formats
+  // without a native product (mxfp8, mxfp6, bfp, ...) always use fp32 activations, and so does
+  // an RNN's batched input projection.
+  std::string activations = "fp32";
   // For a compiled model (.sdpu): plan with the precision it was compiled with when the three
   // fields above are at their defaults. False plans exactly the fields above (e.g. an FP32
   // reference run of a compiled model).

@@ -188,6 +188,7 @@ void register_eval(CLI::App& app, CommandFn* run) {
                   "NODE=FORMAT pinned in every evaluated precision");
   cmd->add_option("--keep-fp32", args->pins.keep_fp32, "layers kept at fp32 in every precision")
       ->delimiter(',');
+  add_activations_flag(cmd, &args->pins.activations);
   cmd->add_option("--budget", args->pins.budget,
                   "for 'auto': allowed drop of top-1 agreement with FP32, percentage points");
   cmd->add_option("--calibration", args->pins.calibration,

@@ -58,6 +58,13 @@ std::map<std::string, Tensor> read_named_inputs(const std::vector<std::string>& 
   return out;
 }
 
+void add_activations_flag(CLI::App* cmd, std::string* activations) {
+  cmd->add_option("--activations", *activations,
+                  "activations of the narrow products: native (MXINT8 blocks and integer dot "
+                  "products for mxint8 / mxfp4_e2m1 weights, bf16 for bf16) or fp32")
+      ->check(CLI::IsMember({"native", "fp32"}));
+}
+
 void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--precision", args->precision,
                   "weight format of every Gemm/MatMul/Conv/LSTM/GRU/RNN weight layer, or auto: " +
@@ -67,6 +74,7 @@ void add_precision_flags(CLI::App* cmd, PrecisionArgs* args) {
   cmd->add_option("--keep-fp32", args->keep_fp32,
                   "layers kept at fp32: node names, 'first', 'last' (comma list)")
       ->delimiter(',');
+  add_activations_flag(cmd, &args->activations);
   cmd->add_option("--budget", args->budget,
                   "with --precision auto: allowed drop of top-1 agreement with FP32, in "
                   "percentage points");
@@ -172,6 +180,7 @@ void apply_precision(const PrecisionArgs& args, Session& session, PlanOptions* o
     }
   }
   opt->keep_fp32 = args.keep_fp32;
+  opt->activations = args.activations;
   if (args.circulant != -1) {
     compress::check_circulant_block(args.circulant);
     opt->circulant_block = args.circulant;

@@ -19,6 +19,7 @@ struct PrecisionArgs {
   std::string precision = "fp32";
   std::vector<std::string> layer_precision;  // NODE=FORMAT
   std::vector<std::string> keep_fp32;        // node names or first/last (comma lists allowed)
+  std::string activations = "fp32";          // PlanOptions::activations
   // --precision auto: the agreement budget (percentage points) and the calibration data.
   double budget = -1;
   std::string calibration = "fashion-mnist";  // the train split; a DIR's first samples
@@ -30,6 +31,9 @@ struct PrecisionArgs {
   int codebook_bits = 0;
   std::string codebook_values = "fp32";
 };
+
+// Adds --activations native|fp32 (PlanOptions::activations).
+void add_activations_flag(CLI::App* cmd, std::string* activations);
 
 // Adds --precision, --layer-precision NODE=F (repeatable), --keep-fp32 a,b, --budget,
 // --calibration, --calibration-samples (for --precision auto) and the compression flags

@@ -55,6 +55,14 @@ bool cpu_has_avx512_vnni() {
 #endif
 }
 
+bool cpu_has_avx512_vbmi() {
+#if defined(__x86_64__)
+  return detected_isa() == Isa::kAvx512 && __builtin_cpu_supports("avx512vbmi");
+#else
+  return false;
+#endif
+}
+
 bool cpu_has_avx512_bf16() {
 #if defined(__x86_64__)
   // GCC 12's __builtin_cpu_supports knows "avx512bf16".

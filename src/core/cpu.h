@@ -13,6 +13,7 @@ Isa detected_isa();
 // environment or by a ScopedIsa; never above what the CPU supports.
 Isa active_isa();
 bool cpu_has_avx512_vnni();
+bool cpu_has_avx512_vbmi();
 bool cpu_has_avx512_bf16();
 
 // Forces active_isa() to min(isa, detected) for the lifetime of the object (tests, benchmarks).

@@ -108,6 +108,8 @@ size_t packed_weight_bytes(const formats::WeightFormat& f, int64_t n, int64_t k)
 
 void validate_precision_options(const ir::Graph& model, const PlanOptions& opt) {
   check_format(opt.precision, "precision");
+  if (opt.activations != "native" && opt.activations != "fp32")
+    bad_arg("activations '" + opt.activations + "' is not one of: native, fp32");
   std::set<std::string> nodes;
   for (const ir::Node& n : model.nodes) nodes.insert(n.name);
   auto check_node = [&](const std::string& name, const std::string& where) {
@@ -154,6 +156,8 @@ void assign_weight_formats(ir::Graph& g, const PlanOptions& opt) {
     a.kind = ir::Attribute::Kind::kString;
     a.s = format[i];
     g.nodes[i].attrs[kWeightFormatAttr] = a;
+    a.s = opt.activations;
+    g.nodes[i].attrs[kActivationsAttr] = a;
   }
 }
 

@@ -15,6 +15,9 @@ namespace softdpu::runtime {
 
 // String attribute on a node: a formats/format.h name. Absent or "fp32" = the fp32 path.
 inline constexpr const char* kWeightFormatAttr = "_weight_format";
+// String attribute on the same nodes: PlanOptions::activations ("native" or "fp32"), how the
+// narrow products treat their activations (kernels::QuantActivations). Absent = "fp32".
+inline constexpr const char* kActivationsAttr = "_activations";
 
 // Checks the format names (and that layer_precision / keep_fp32 name nodes of the model) before
 // any work is done. Throws Error(kInvalidArgument) naming the bad entry and listing valid ones.

@@ -34,12 +34,12 @@ struct Budget {
   double native_activations;
 };
 const Budget kBudgets[] = {
-    {"fp32", 1e-5, 0},       {"bf16", 1e-5, 1e-5},    {"fp16", 1e-5, 0},
-    {"int8", 1e-5, 0},       {"mxint8", 1e-5, 1e-5},  {"mxfp8_e4m3", 1e-5, 0},
-    {"mxfp8_e5m2", 1e-5, 0}, {"mxfp6_e3m2", 1e-5, 0}, {"mxfp6_e2m3", 1e-5, 0},
-    {"mxfp4_e2m1", 1e-5, 0}, {"ms-fp8", 1e-5, 0},     {"ms-fp9", 1e-5, 0},
-    {"msfp12", 1e-5, 0},     {"msfp16", 1e-5, 0},     {"bfp:32,3,8", 1e-5, 0},
-    {"bfp:64,5,6", 1e-5, 0}, {"bfp:16,1,4", 1e-5, 0}, {"bfp:256,7,8", 1e-5, 0},
+    {"fp32", 1e-5, 0},          {"bf16", 1e-5, 1e-5},    {"fp16", 1e-5, 0},
+    {"int8", 1e-5, 0},          {"mxint8", 1e-5, 1e-5},  {"mxfp8_e4m3", 1e-5, 0},
+    {"mxfp8_e5m2", 1e-5, 0},    {"mxfp6_e3m2", 1e-5, 0}, {"mxfp6_e2m3", 1e-5, 0},
+    {"mxfp4_e2m1", 1e-5, 1e-5}, {"ms-fp8", 1e-5, 0},     {"ms-fp9", 1e-5, 0},
+    {"msfp12", 1e-5, 0},        {"msfp16", 1e-5, 0},     {"bfp:32,3,8", 1e-5, 0},
+    {"bfp:64,5,6", 1e-5, 0},    {"bfp:16,1,4", 1e-5, 0}, {"bfp:256,7,8", 1e-5, 0},
 };
 
 std::vector<Isa> isas() {
@@ -104,7 +104,8 @@ void check(const Budget& budget, QuantActivations act, const Shape3& s, uint32_t
   for (int64_t i = 0; i < s.m; ++i) {
     const float* xi = x.data() + i * ldx;
     std::vector<float> row(xi, xi + s.k);
-    if (act == QuantActivations::kNative && f.id == formats::FormatId::kMxInt8)
+    if (act == QuantActivations::kNative &&
+        (f.id == formats::FormatId::kMxInt8 || f.id == formats::FormatId::kMxFp4E2M1))
       row = mxint8_activations(xi, s.k);
     if (act == QuantActivations::kNative && f.id == formats::FormatId::kBf16)
       for (float& v : row)
@@ -166,11 +167,13 @@ TEST(FormatsQGemm, NativeActivations) {
     EXPECT_TRUE(qgemm_has_native_path(parse_format(b.format)));
     for (const Shape3& s : kShapes) check(b, QuantActivations::kNative, s, seed++);
   }
-  EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp4_e2m1")));
+  EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp8_e4m3")));
+  EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp6_e3m2")));
 }
 
 // Every element code of every MX format goes through the SIMD decoders: each block holds its
-// format's max normal (so the block scale is 2^0) and a run of codes.
+// format's max normal (so the block scale is 2^0) and a run of codes. The activations (k / 8, k in
+// 1..5) are exact in MXINT8 too, so the native paths must give the same sums.
 TEST(FormatsQGemm, EveryMxCodeDecodes) {
   for (const char* name :
        {"mxint8", "mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4_e2m1"}) {
@@ -194,15 +197,22 @@ TEST(FormatsQGemm, EveryMxCodeDecodes) {
     std::vector<float> x(static_cast<size_t>(k)), y(static_cast<size_t>(n));
     for (int64_t i = 0; i < k; ++i) x[size_t(i)] = float(i % 5 + 1) / 8;
     for (Isa isa : isas()) {
-      ScopedIsa scoped(isa);
-      qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr);
-      for (int64_t r = 0; r < n; ++r) {
-        double want = 0, mag = 0;
-        for (int64_t c = 0; c < k; ++c) {
-          want += double(w[size_t(r * k + c)]) * x[size_t(c)];
-          mag += std::fabs(double(w[size_t(r * k + c)]) * x[size_t(c)]);
+      for (QuantActivations act : {QuantActivations::kFp32, QuantActivations::kNative}) {
+        if (act == QuantActivations::kNative && !qgemm_has_native_path(f)) continue;
+        ScopedIsa scoped(isa);
+        QGemmOptions opt;
+        opt.activations = act;
+        qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
+        for (int64_t r = 0; r < n; ++r) {
+          double want = 0, mag = 0;
+          for (int64_t c = 0; c < k; ++c) {
+            want += double(w[size_t(r * k + c)]) * x[size_t(c)];
+            mag += std::fabs(double(w[size_t(r * k + c)]) * x[size_t(c)]);
+          }
+          EXPECT_NEAR(y[size_t(r)], want, 1e-6 * mag)
+              << name << " " << isa_name(isa) << " native " << (act == QuantActivations::kNative)
+              << " row " << r;
         }
-        EXPECT_NEAR(y[size_t(r)], want, 1e-6 * mag) << name << " " << isa_name(isa) << " row " << r;
       }
     }
   }
@@ -250,30 +260,37 @@ TEST(FormatsQGemm, EpilogueThreadsAndScratch) {
 
 // A NaN weight makes its block's scale NaN: only the outputs of that row are NaN. A NaN
 // activation poisons its MXINT8 activation block in the native path the same way.
+// k = 288: 8 blocks go through the native kernel's 8-block groups, the 9th through its tail.
 TEST(FormatsQGemm, NonFiniteValuesPropagate) {
-  const int64_t n = 8, k = 96;
+  const int64_t n = 8, k = 288;
   std::vector<float> w = weights(n, k, 21), x = activations(1, k, 22);
   w[size_t(3 * k + 40)] = std::numeric_limits<float>::infinity();
   for (const char* name : {"mxint8", "mxfp8_e4m3", "mxfp6_e2m3", "mxfp4_e2m1", "msfp12", "int8"}) {
     const PackedMatrix p = PackedMatrix::pack(w.data(), n, k, k, parse_format(name));
     for (Isa isa : isas()) {
-      ScopedIsa scoped(isa);
-      std::vector<float> y(static_cast<size_t>(n));
-      qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr);
-      for (int64_t r = 0; r < n; ++r) EXPECT_EQ(std::isnan(y[size_t(r)]), r == 3) << name << r;
+      for (QuantActivations act : {QuantActivations::kFp32, QuantActivations::kNative}) {
+        ScopedIsa scoped(isa);
+        QGemmOptions opt;
+        opt.activations = act;
+        std::vector<float> y(static_cast<size_t>(n));
+        qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
+        for (int64_t r = 0; r < n; ++r) EXPECT_EQ(std::isnan(y[size_t(r)]), r == 3) << name << r;
+      }
     }
   }
   std::vector<float> xn = x;
   xn[5] = std::nanf("");
-  const PackedMatrix p =
-      PackedMatrix::pack(weights(n, k, 23).data(), n, k, k, parse_format("mxint8"));
-  QGemmOptions opt;
-  opt.activations = QuantActivations::kNative;
-  for (Isa isa : isas()) {
-    ScopedIsa scoped(isa);
-    std::vector<float> y(static_cast<size_t>(n));
-    qgemm(1, xn.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
-    for (float v : y) EXPECT_TRUE(std::isnan(v)) << isa_name(isa);
+  for (const char* name : {"mxint8", "mxfp4_e2m1"}) {
+    const PackedMatrix p =
+        PackedMatrix::pack(weights(n, k, 23).data(), n, k, k, parse_format(name));
+    QGemmOptions opt;
+    opt.activations = QuantActivations::kNative;
+    for (Isa isa : isas()) {
+      ScopedIsa scoped(isa);
+      std::vector<float> y(static_cast<size_t>(n));
+      qgemm(1, xn.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
+      for (float v : y) EXPECT_TRUE(std::isnan(v)) << name << " " << isa_name(isa);
+    }
   }
 }
 

@@ -82,6 +82,7 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
   std::shared_ptr<formats::PackedMatrix> narrow;
   std::shared_ptr<compress::CompressedMatrix> cm;  // docs/compression.md
   const formats::WeightFormat wf = kernels::node_weight_format(ctx);
+  const kernels::QGemmOptions qo = kernels::node_qgemm_options(ctx);
   const compress::CompressionSpec cs = kernels::node_compression(ctx);
   if (ctx.is_constant(1) && cs.kind != compress::CompressionSpec::Kind::kNone) {
     cm = kernels::pack_compressed(cs, ctx.constant_as<float>(1), k, n, trans_b ? k : n, trans_b,
@@ -104,7 +105,7 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
   }
   // Scratch: [qgemm's buffer][A^T for qgemm when transA][packed B when run-time][bias vector
   // when run-time C folds into one]. qgemm reads A row-major, so a transposed A is copied.
-  const size_t q_bytes = narrow ? kernels::round64(kernels::qgemm_scratch_bytes(m, *narrow, {}))
+  const size_t q_bytes = narrow ? kernels::round64(kernels::qgemm_scratch_bytes(m, *narrow, qo))
                          : cm   ? kernels::round64(cm->scratch_bytes(m))
                                 : 0;
   const size_t at_bytes = (narrow || cm) && trans_a ? kernels::round64(m * k * sizeof(float)) : 0;
@@ -146,7 +147,7 @@ std::unique_ptr<Kernel> prepare_Gemm(PrepareContext& ctx) {
       if (cm)
         cm->apply(m, a, k, y, n, ep, args.pool, base);
       else
-        kernels::qgemm(m, a, k, *narrow, y, n, ep, args.pool, {}, base);
+        kernels::qgemm(m, a, k, *narrow, y, n, ep, args.pool, qo, base);
       return;
     }
     kernels::PackedBView bv;

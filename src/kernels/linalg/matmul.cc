@@ -82,10 +82,11 @@ std::unique_ptr<Kernel> prepare_MatMul(PrepareContext& ctx) {
     if (b_const && wf.id != formats::FormatId::kFp32) {
       auto narrow = kernels::pack_weight(ctx.constant_as<float>(1), k, n, n, false, 1.f, wf);
       ctx.release_constant(1);
-      ctx.request_scratch(kernels::qgemm_scratch_bytes(rows, *narrow, {}));
+      const kernels::QGemmOptions qo = kernels::node_qgemm_options(ctx);
+      ctx.request_scratch(kernels::qgemm_scratch_bytes(rows, *narrow, qo));
       return make_kernel([=](const KernelArgs& args) {
         kernels::qgemm(rows, static_cast<const float*>(args.in[0]), k, *narrow,
-                       static_cast<float*>(args.out[0]), n, ep, args.pool, {}, args.scratch);
+                       static_cast<float*>(args.out[0]), n, ep, args.pool, qo, args.scratch);
       });
     }
     std::shared_ptr<PackedB> packed;

@@ -11,6 +11,13 @@ formats::WeightFormat node_weight_format(const runtime::PrepareContext& ctx) {
   return formats::parse_format(ctx.attr_string(runtime::kWeightFormatAttr, "fp32"));
 }
 
+QGemmOptions node_qgemm_options(const runtime::PrepareContext& ctx) {
+  QGemmOptions o;
+  if (ctx.attr_string(runtime::kActivationsAttr, "fp32") == "native")
+    o.activations = QuantActivations::kNative;
+  return o;
+}
+
 std::shared_ptr<formats::PackedMatrix> pack_weight(const float* b, int64_t k, int64_t n,
                                                    int64_t ldb, bool transposed, float scale,
                                                    const formats::WeightFormat& f) {

@@ -7,12 +7,16 @@
 #include <memory>
 
 #include "formats/packed.h"
+#include "kernels/quant/qgemm.h"
 #include "runtime/kernel.h"
 
 namespace softdpu::kernels {
 
 // The node's weight format; fp32 when the planner left it unmarked.
 formats::WeightFormat node_weight_format(const runtime::PrepareContext& ctx);
+
+// The node's activation treatment for qgemm (runtime::kActivationsAttr; fp32 when unmarked).
+QGemmOptions node_qgemm_options(const runtime::PrepareContext& ctx);
 
 // Packs B (K x N row-major with ldb >= N, or N x K when `transposed`, ldb >= K) times `scale` as
 // an N x K PackedMatrix (rows = outputs, the layout qgemm wants). Plan time only.

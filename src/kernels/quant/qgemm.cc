@@ -74,6 +74,7 @@ const float* lut16_for(FormatId id) {
 Path path_for(const WeightFormat& f, const QGemmOptions& opt) {
   if (opt.activations != QuantActivations::kNative) return Path::kFp32;
   if (f.id == FormatId::kMxInt8) return Path::kMxInt8Native;
+  if (f.id == FormatId::kMxFp4E2M1) return Path::kMxFp4Native;
   if (f.id == FormatId::kBf16) return Path::kBf16Native;
   return Path::kFp32;
 }
@@ -84,7 +85,7 @@ size_t align64(size_t v) {
 
 // Scratch layout per path (offsets from the 64-byte aligned base).
 struct ScratchLayout {
-  size_t x_bytes = 0, xs_offset = 0, total = 0;
+  size_t x_bytes = 0, xs_offset = 0, xsum_offset = 0, total = 0;
 };
 
 ScratchLayout scratch_layout(int64_t m, const PackedMatrix& w, Path path) {
@@ -92,12 +93,16 @@ ScratchLayout scratch_layout(int64_t m, const PackedMatrix& w, Path path) {
   const size_t rows = size_t(std::max<int64_t>(m, 0)), kp = size_t(w.padded_cols());
   switch (path) {
     case Path::kFp32: l.x_bytes = align64(rows * kp * sizeof(float)); break;
-    case Path::kMxInt8Native: l.x_bytes = align64(rows * kp); break;
+    case Path::kMxInt8Native:
+    case Path::kMxFp4Native: l.x_bytes = align64(rows * kp); break;
     case Path::kBf16Native: l.x_bytes = align64(rows * kp * sizeof(uint16_t)); break;
   }
   l.xs_offset = l.x_bytes;
   l.total = l.x_bytes;
-  if (path == Path::kMxInt8Native) l.total += align64(rows * size_t(w.blocks_per_row()) * 4);
+  if (int8_activations(path)) {
+    l.xsum_offset = l.total + align64(rows * size_t(w.blocks_per_row()) * 4);
+    l.total = l.xsum_offset + align64(rows * size_t(w.blocks_per_row()) * 4);
+  }
   return l;
 }
 
@@ -133,7 +138,8 @@ QJob make_job(int64_t m, const PackedMatrix& w, float* y, int64_t ldy, const Gem
   j.row_bytes = w.row_bytes();
   j.w = &w;
   j.wdata = w.data();
-  j.scale_table = pow2_table(decoder_shift(f));
+  j.scale_shift = decoder_shift(f);
+  j.scale_table = pow2_table(j.scale_shift);
   j.row_scales = w.row_scales();
   j.lut16 = lut16_for(f.id);
   j.y = y;
@@ -156,7 +162,8 @@ void prepare_activations(QJob& j, const float* x, int64_t ldx, Path path, uint8_
         std::fill(d + j.k, d + j.kp, 0.f);
         break;
       }
-      case Path::kMxInt8Native: {
+      case Path::kMxInt8Native:
+      case Path::kMxFp4Native: {
         int8_t* q = reinterpret_cast<int8_t*>(scratch) + i * j.kp;
         float* s = reinterpret_cast<float*>(scratch + l.xs_offset) + i * j.blocks;
         if (isa == Isa::kAvx512) {
@@ -165,6 +172,12 @@ void prepare_activations(QJob& j, const float* x, int64_t ldx, Path path, uint8_
           quantize_x_mxint8_avx2(xi, j.k, j.kp, q, s);
         } else {
           quantize_x_mxint8_scalar(xi, j.k, j.kp, q, s);
+        }
+        int32_t* sum = reinterpret_cast<int32_t*>(scratch + l.xsum_offset) + i * j.blocks;
+        for (int64_t b = 0; b < j.blocks; ++b) {
+          int32_t t = 0;
+          for (int e = 0; e < 32; ++e) t += q[b * 32 + e];
+          sum[b] = t;
         }
         break;
       }
@@ -182,9 +195,15 @@ void prepare_activations(QJob& j, const float* x, int64_t ldx, Path path, uint8_
   j.path = path;
   j.ldx = j.kp;
   if (path == Path::kFp32) j.x = reinterpret_cast<const float*>(scratch);
-  if (path == Path::kMxInt8Native) {
+  // The fp4 codes decode to 2 * value: the table halves them back.
+  if (path == Path::kMxFp4Native) {
+    j.scale_shift = -1;
+    j.scale_table = pow2_table(-1);
+  }
+  if (int8_activations(path)) {
     j.xq = reinterpret_cast<const int8_t*>(scratch);
     j.xs = reinterpret_cast<const float*>(scratch + l.xs_offset);
+    j.xsum = reinterpret_cast<const int32_t*>(scratch + l.xsum_offset);
   }
   if (path == Path::kBf16Native) j.xh = reinterpret_cast<const uint16_t*>(scratch);
 }
@@ -222,7 +241,7 @@ void convert_x_bf16_scalar(const float* x, int64_t k, int64_t kp, uint16_t* h) {
 }
 
 // The scalar twin. Decodes each block with the reference decoder (formats::decode_block) and
-// accumulates in fp32; kMxInt8Native sums int8 products exactly per block.
+// accumulates in fp32; kMxInt8Native and kMxFp4Native sum int8 products exactly per block.
 void rows_scalar(const QJob& j, int64_t r0, int64_t r1) {
   const WeightFormat& f = j.w->format();
   float tmp[formats::kBfpMaxBlock];
@@ -238,6 +257,16 @@ void rows_scalar(const QJob& j, int64_t r0, int64_t r1) {
           const int8_t* xq = j.xq + i * j.ldx + k0;
           int32_t sum = 0;
           for (int e = 0; e < 32; ++e) sum += int32_t(int8_t(blk[1 + e])) * xq[e];
+          acc += float(sum) * (j.scale_table[blk[0]] * j.xs[i * j.blocks + b]);
+          continue;
+        }
+        if (j.path == Path::kMxFp4Native) {
+          const int8_t* xq = j.xq + i * j.ldx + k0;
+          int32_t sum = 0;
+          for (int e = 0; e < 32; ++e) {
+            const uint8_t byte = blk[1 + e % 16];
+            sum += int32_t(kE2M1Times2[e < 16 ? byte & 0x0F : byte >> 4]) * xq[e];
+          }
           acc += float(sum) * (j.scale_table[blk[0]] * j.xs[i * j.blocks + b]);
           continue;
         }
@@ -258,7 +287,8 @@ void rows_scalar(const QJob& j, int64_t r0, int64_t r1) {
 }  // namespace quant
 
 bool qgemm_has_native_path(const WeightFormat& format) {
-  return format.id == FormatId::kMxInt8 || format.id == FormatId::kBf16;
+  return format.id == FormatId::kMxInt8 || format.id == FormatId::kMxFp4E2M1 ||
+         format.id == FormatId::kBf16;
 }
 
 size_t qgemm_scratch_bytes(int64_t m, const PackedMatrix& w, const QGemmOptions& opt) {

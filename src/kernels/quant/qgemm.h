@@ -11,8 +11,11 @@
 //   kNative  activations quantised to the weights' own family, where a faster integer or bf16 dot
 //            product exists: mxint8 x MXINT8 activation blocks (int8 dot products with per-block
 //            scales: AVX-512 VNNI vpdpbusd, AVX2 pmaddubsw; activations rounded half to even as
-//            the weights), bf16 x bf16 (AVX512_BF16 vdpbf16ps; elsewhere both are widened to
-//            fp32, exactly). Other formats fall back to kFp32.
+//            the weights), mxfp4_e2m1 x MXINT8 activation blocks (each E2M1 code is the exact
+//            int8 2 * value, looked up with vpshufb; then the same int8 dot products), bf16 x
+//            bf16 (AVX512_BF16 vdpbf16ps; elsewhere both are widened to fp32, exactly). Other
+//            formats fall back to kFp32 (MXFP8 / MXFP6 E3M2 codes are not all int8 multiples
+//            of one step, so an int8 product would not be exact).
 //
 // Every path has a scalar twin (qgemm_reference), and the fast paths are chosen per call from
 // active_isa() / cpu_has_avx512_vnni() / cpu_has_avx512_bf16().
@@ -33,7 +36,7 @@ struct QGemmOptions {
   QuantActivations activations = QuantActivations::kFp32;
 };
 
-// True when `format` has a kNative path distinct from kFp32 (mxint8, bf16).
+// True when `format` has a kNative path distinct from kFp32 (mxint8, mxfp4_e2m1, bf16).
 bool qgemm_has_native_path(const formats::WeightFormat& format);
 
 // Scratch the product needs for m rows of activations (padded / quantised copies of X).
@@ -50,7 +53,8 @@ void qgemm(int64_t m, const float* x, int64_t ldx, const formats::PackedMatrix& 
 
 // The scalar reference twin of every path (same arguments, one thread): decodes each weight
 // block with the reference decoder and accumulates in fp32; kNative quantises the activations
-// with the reference quantisers and, for mxint8, sums int8 products exactly in int32 per block.
+// with the reference quantisers and, for mxint8 / mxfp4_e2m1, sums int8 products exactly in
+// int32 per block.
 void qgemm_reference(int64_t m, const float* x, int64_t ldx, const formats::PackedMatrix& w,
                      float* y, int64_t ldy, const GemmEpilogue& epilogue,
                      const QGemmOptions& opt = {});

@@ -222,8 +222,31 @@ SDPU_TARGET_AVX2 void rows(const QJob& j, int64_t r0, int64_t r1) {
     for (int64_t i = 0; i < j.m; ++i) tile<D, 1>(j, d, r, i);
 }
 
-template <int RW>
-SDPU_TARGET_AVX2 void int8_tile(const QJob& j, int64_t r0, int64_t i) {
+// Weight decoders of the integer paths: the 32 int8 weights of the block whose codes start at p.
+struct WInt8 {
+  SDPU_INLINE_AVX2 __m256i operator()(const uint8_t* p) const {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+};
+
+// MXFP4: 16 bytes, low nibbles = elements 0..15, high = 16..31 -> exact int8 2 * e2m1.
+struct WFp4 {
+  __m256i lut, low4;
+  SDPU_INLINE_AVX2 WFp4()
+      : lut(_mm256_broadcastsi128_si256(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(kE2M1Times2)))),
+        low4(_mm256_set1_epi8(0x0F)) {}
+  SDPU_INLINE_AVX2 __m256i operator()(const uint8_t* p) const {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m256i both =
+        _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
+    return _mm256_shuffle_epi8(lut, _mm256_and_si256(both, low4));
+  }
+};
+
+// pmaddubs adds two products of |x| <= 127 and |w| <= 127 (fp4: <= 12) per int16: no saturation.
+template <class W, int RW>
+SDPU_TARGET_AVX2 void int8_tile(const QJob& j, const W& dec, int64_t r0, int64_t i) {
   __m256 acc[RW];
   const uint8_t* rows[RW];
   for (int r = 0; r < RW; ++r) {
@@ -239,7 +262,7 @@ SDPU_TARGET_AVX2 void int8_tile(const QJob& j, int64_t r0, int64_t i) {
     const int64_t off = b * j.block_bytes;
     prefetch_rows<RW>(rows, off + kPrefetchBytes, j.row_bytes);
     for (int r = 0; r < RW; ++r) {
-      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[r] + off + 1));
+      const __m256i wv = dec(rows[r] + off + 1);
       const __m256i p16 = _mm256_maddubs_epi16(xa, _mm256_sign_epi8(wv, xv));
       const __m256i p32 = _mm256_madd_epi16(p16, ones);
       const __m256 s = _mm256_set1_ps(j.scale_table[rows[r][off]] * xs[b]);
@@ -249,12 +272,14 @@ SDPU_TARGET_AVX2 void int8_tile(const QJob& j, int64_t r0, int64_t i) {
   for (int r = 0; r < RW; ++r) finish(j, i, r0 + r, hsum(acc[r]));
 }
 
+template <class W>
 SDPU_TARGET_AVX2 void int8_rows(const QJob& j, int64_t r0, int64_t r1) {
+  const W dec;
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4)
-    for (int64_t i = 0; i < j.m; ++i) int8_tile<4>(j, r, i);
+    for (int64_t i = 0; i < j.m; ++i) int8_tile<W, 4>(j, dec, r, i);
   for (; r < r1; ++r)
-    for (int64_t i = 0; i < j.m; ++i) int8_tile<1>(j, r, i);
+    for (int64_t i = 0; i < j.m; ++i) int8_tile<W, 1>(j, dec, r, i);
 }
 
 // bf16 x bf16 without AVX512_BF16: both operands widened to fp32 (exact), then FMA.
@@ -288,7 +313,8 @@ SDPU_TARGET_AVX2 void bf16_rows(const QJob& j, int64_t r0, int64_t r1) {
 
 RowsFn select_rows_avx2(const QJob& j, Path path) {
   using formats::FormatId;
-  if (path == Path::kMxInt8Native) return &int8_rows;
+  if (path == Path::kMxInt8Native) return &int8_rows<WInt8>;
+  if (path == Path::kMxFp4Native) return &int8_rows<WFp4>;
   if (path == Path::kBf16Native) return &bf16_rows;
   switch (j.id) {
     case FormatId::kFp32: return &rows<DecF32>;

@@ -1,9 +1,17 @@
 // AVX-512 kernels where the activations are quantised too (QuantActivations::kNative):
 //   MXINT8 x MXINT8  vpdpbusd (AVX512_VNNI) on 32-element blocks. vpdpbusd multiplies unsigned by
-//                    signed bytes, so the activation's sign moves onto the weight (masked vpsubb)
-//                    and |x| is the unsigned operand: |x| * (sign(x) * w) = x * w, with no
-//                    correction term and no change to the stored weights. Each block's int32
-//                    sum is converted once and scaled by 2^(ew-127-6) * 2^(ex-127-6).
+//                    signed bytes, so the weight becomes the unsigned operand w + 128 (one
+//                    vpxor of the sign bit) and the activation codes x stay signed:
+//                    sum (w + 128) x = sum w x + 128 sum x, and sum x of each activation block
+//                    is computed once per call (QJob::xsum). Eight blocks' int32 lane sums are
+//                    reduced to one vector of eight block sums (vphaddd tree), converted once and
+//                    multiplied by the eight block scales 2^(ew-127-6) * 2^(ex-127-6), whose
+//                    weight exponents are picked out of the row with vpermt2b (AVX512_VBMI) and
+//                    enter through vscalefps. Per block that leaves about a load, a vpxor and a
+//                    vpdpbusd: the batch-1 product runs near cache bandwidth instead of being
+//                    bound by per-block scalar scale work.
+//   MXFP4 x MXINT8   the same, after a vpshufb table turns the 32 nibbles of a block into the
+//                    exact values 2 * e2m1 + 128 (scale 2^(ew-127-1)).
 //   bf16 x bf16      vdpbf16ps (AVX512_BF16): 32 products a instruction, fp32 accumulation.
 // Plus the activation quantisers both paths share with the AVX-512 ISA level.
 // GCC 12 warns about _mm512_undefined_*() inside its own intrinsics headers (a known false
@@ -21,46 +29,131 @@
 namespace softdpu::kernels::quant {
 namespace {
 
-template <int RW>
-SDPU_TARGET_AVX512_VNNI void int8_tile(const QJob& j, int64_t r0, int64_t i) {
-  __m256 acc[RW];
-  const uint8_t* rows[RW];
-  for (int r = 0; r < RW; ++r) {
-    acc[r] = _mm256_setzero_ps();
-    rows[r] = j.row(r0 + r);
+#define SDPU_INLINE_VNNI SDPU_TARGET_AVX512_VNNI_VBMI inline __attribute__((always_inline))
+
+// Weight decoders of the integer paths: the 32 weights + 128 (uint8) of the block whose codes
+// start at p.
+struct WInt8 {
+  static constexpr int kBlockBytes = 33;
+  __m256i bias;
+  SDPU_INLINE_VNNI WInt8() : bias(_mm256_set1_epi8(char(0x80))) {}
+  SDPU_INLINE_VNNI __m256i operator()(const uint8_t* p) const {
+    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), bias);
   }
-  const int8_t* xq = j.xq + i * j.ldx;
-  const float* xs = j.xs + i * j.blocks;
-  const __m256i zero = _mm256_setzero_si256();
-  for (int64_t b = 0; b < j.blocks; ++b) {
-    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * 32));
-    const __m256i xa = _mm256_abs_epi8(xv);
-    const __mmask32 neg = _mm256_movepi8_mask(xv);
-    const float sx = xs[b];
-    const int64_t off = b * j.block_bytes;
-    prefetch_rows<RW>(rows, off + kPrefetchBytes, j.row_bytes);
-    for (int r = 0; r < RW; ++r) {
-      __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[r] + off + 1));
-      wv = _mm256_mask_sub_epi8(wv, neg, zero, wv);
-      const __m256i p = _mm256_dpbusd_epi32(zero, xa, wv);
-      const __m256 s = _mm256_set1_ps(j.scale_table[rows[r][off]] * sx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc[r]);
-    }
+};
+
+// 16 bytes: low nibbles are elements 0..15, high nibbles 16..31. vpermb (AVX512_VBMI) on 32 bytes
+// reads index bits 0..4, so with the 16-entry table repeated twice the bit above each nibble
+// does not matter and no mask is needed.
+struct WFp4 {
+  static constexpr int kBlockBytes = 17;
+  __m256i lut;
+  SDPU_INLINE_VNNI WFp4()
+      : lut(_mm256_broadcastsi128_si256(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(kE2M1Times2Plus128)))) {}
+  SDPU_INLINE_VNNI __m256i operator()(const uint8_t* p) const {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m256i both =
+        _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
+    return _mm256_permutexvar_epi8(both, lut);
   }
-  for (int r = 0; r < RW; ++r) {
-    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
-    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    finish(j, i, r0 + r, _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q))));
-  }
+};
+
+// [sum of p[0]'s lanes, ..., sum of p[7]'s lanes].
+SDPU_INLINE_VNNI __m256i lane_sums8(const __m256i* p) {
+  const __m256i t0 = _mm256_hadd_epi32(p[0], p[1]);
+  const __m256i t1 = _mm256_hadd_epi32(p[2], p[3]);
+  const __m256i t2 = _mm256_hadd_epi32(p[4], p[5]);
+  const __m256i t3 = _mm256_hadd_epi32(p[6], p[7]);
+  const __m256i u0 = _mm256_hadd_epi32(t0, t1);  // p0..p3: low-half sums | high-half sums
+  const __m256i u1 = _mm256_hadd_epi32(t2, t3);  // p4..p7
+  return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
+                          _mm256_permute2x128_si256(u0, u1, 0x31));
 }
 
-// The 4 weight rows stay in L1 while every activation row passes over them.
-SDPU_TARGET_AVX512_VNNI void int8_rows(const QJob& j, int64_t r0, int64_t r1) {
-  int64_t r = r0;
-  for (; r + 4 <= r1; r += 4)
-    for (int64_t i = 0; i < j.m; ++i) int8_tile<4>(j, r, i);
-  for (; r < r1; ++r)
-    for (int64_t i = 0; i < j.m; ++i) int8_tile<1>(j, r, i);
+SDPU_INLINE_VNNI float hsum(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// The header bytes of the 8 blocks of BB bytes that start at p, zero-extended to int32: picked out
+// of two or four 64-byte loads with vpermt2b (AVX512_VBMI) instead of a (slow) gather.
+template <int BB>
+SDPU_INLINE_VNNI __m256i headers8(const uint8_t* p) {
+  static_assert(7 * BB < 256, "8 headers within four vectors");
+  const __m512i idx =
+      _mm512_setr_epi64(int64_t(BB * 0) | int64_t(BB * 1) << 8 | int64_t(BB * 2) << 16 |
+                            int64_t(BB * 3) << 24 | int64_t(BB * 4) << 32 | int64_t(BB * 5) << 40 |
+                            int64_t(BB * 6) << 48 | int64_t(BB * 7) << 56,
+                        0, 0, 0, 0, 0, 0, 0);
+  const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
+  __m512i h;
+  if constexpr (7 * BB < 128) {
+    h = _mm512_permutex2var_epi8(z0, idx, z1);
+  } else {  // offsets >= 128 come from the second pair (vpermt2b reads index bits 0..6 only)
+    const __m512i z2 = _mm512_loadu_si512(p + 128), z3 = _mm512_loadu_si512(p + 192);
+    h = _mm512_mask_blend_epi8(__mmask64(0xF0), _mm512_permutex2var_epi8(z0, idx, z1),
+                               _mm512_permutex2var_epi8(z2, idx, z3));
+  }
+  return _mm256_cvtepu8_epi32(_mm512_castsi512_si128(h));
+}
+
+// Y[i, r] for one weight row and one activation row.
+template <class W>
+SDPU_TARGET_AVX512_VNNI_VBMI float int8_dot(const QJob& j, const W& dec, const uint8_t* row,
+                                            int64_t i) {
+  const int8_t* xq = j.xq + i * j.ldx;
+  const float* xs = j.xs + i * j.blocks;
+  const int32_t* xsum = j.xsum + i * j.blocks;
+  constexpr int64_t bb = W::kBlockBytes;
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i nan_hdr = _mm256_set1_epi32(0xFF);
+  const __m256 exp_bias = _mm256_set1_ps(float(127 - j.scale_shift));
+  const __m256 nan = _mm256_set1_ps(std::numeric_limits<float>::quiet_NaN());
+  __m256 acc = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 8 <= j.blocks; b += 8) {
+    const uint8_t* blk = row + b * bb;
+    for (int64_t o = 0; o < 8 * bb; o += 64) __builtin_prefetch(blk + kPrefetchBytes + o, 0, 3);
+    __m256i p[8];
+    for (int u = 0; u < 8; ++u) {
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + (b + u) * 32));
+      p[u] = _mm256_dpbusd_epi32(zero, dec(blk + u * bb + 1), xv);
+    }
+    // sum (w + 128) x - 128 sum x, exact in int32 (|sum| < 2^24).
+    const __m256i sums = _mm256_sub_epi32(
+        lane_sums8(p),
+        _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xsum + b)), 7));
+    const __m256i hdr = headers8<W::kBlockBytes>(blk);
+    // xs * 2^(ew - 127 + shift): the scale table's value times xs, exact (powers of two) up to
+    // the same underflow rounding; header 0xFF (NaN scale) gives NaN as the table does.
+    __m256 s =
+        _mm256_scalef_ps(_mm256_loadu_ps(xs + b), _mm256_sub_ps(_mm256_cvtepi32_ps(hdr), exp_bias));
+    s = _mm256_mask_mov_ps(s, _mm256_cmpeq_epi32_mask(hdr, nan_hdr), nan);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), s, acc);
+  }
+  float tail = 0;
+  for (; b < j.blocks; ++b) {
+    const uint8_t* blk = row + b * bb;
+    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * 32));
+    const __m256i p = _mm256_dpbusd_epi32(zero, dec(blk + 1), xv);
+    const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    const __m128i q = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+    const int32_t sum =
+        _mm_cvtsi128_si32(_mm_add_epi32(q, _mm_shuffle_epi32(q, 0xB1))) - xsum[b] * 128;
+    tail += float(sum) * (j.scale_table[blk[0]] * xs[b]);
+  }
+  return hsum(acc) + tail;
+}
+
+// Row-major: a weight row stays in L1 while every activation row passes over it, and the rows
+// stream through memory in order.
+template <class W>
+SDPU_TARGET_AVX512_VNNI_VBMI void int8_rows(const QJob& j, int64_t r0, int64_t r1) {
+  const W dec;
+  for (int64_t r = r0; r < r1; ++r)
+    for (int64_t i = 0; i < j.m; ++i) finish(j, i, r, int8_dot(j, dec, j.row(r), i));
 }
 
 template <int RW>
@@ -104,7 +197,9 @@ __mmask16 tail_mask(int64_t n) {
 }  // namespace
 
 RowsFn select_rows_avx512_native(const QJob& j, Path path) {
-  if (path == Path::kMxInt8Native && cpu_has_avx512_vnni()) return &int8_rows;
+  const bool int8_dots = cpu_has_avx512_vnni() && cpu_has_avx512_vbmi();
+  if (path == Path::kMxInt8Native && int8_dots) return &int8_rows<WInt8>;
+  if (path == Path::kMxFp4Native && int8_dots) return &int8_rows<WFp4>;
   if (path == Path::kBf16Native && cpu_has_avx512_bf16()) return &bf16_rows;
   return nullptr;
 }

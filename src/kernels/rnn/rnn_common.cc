@@ -229,15 +229,18 @@ RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info) {
 
 size_t GateMatrix::scratch_bytes(int64_t m) const {
   if (compressed) return compressed->scratch_bytes(m);
-  return narrow ? qgemm_scratch_bytes(m, *narrow, {}) : 0;
+  // The larger of the two uses (fp32 activations need 4 bytes per value, native 1 + scales).
+  return narrow ? std::max(qgemm_scratch_bytes(m, *narrow, narrow_options),
+                           qgemm_scratch_bytes(m, *narrow, {}))
+                : 0;
 }
 
 void GateMatrix::product(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-                         const GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
+                         const GemmEpilogue& ep, ThreadPool* pool, void* scratch, bool step) const {
   if (compressed)
     compressed->apply(m, x, ldx, y, ldy, ep, pool, scratch);
   else if (narrow)
-    qgemm(m, x, ldx, *narrow, y, ldy, ep, pool, {}, scratch);
+    qgemm(m, x, ldx, *narrow, y, ldy, ep, pool, step ? narrow_options : QGemmOptions{}, scratch);
   else
     gemm_packed(m, x, ldx, fp32, y, ldy, ep, pool);
 }
@@ -253,9 +256,10 @@ GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_
   const compress::CompressionSpec cs = node_compression(ctx);
   if (cs.kind != compress::CompressionSpec::Kind::kNone)
     g.compressed = pack_compressed(cs, rows_ptr, k, n, k, /*transposed=*/true, 1.f);
-  else if (f.id != formats::FormatId::kFp32)
+  else if (f.id != formats::FormatId::kFp32) {
     g.narrow = pack_weight(rows_ptr, k, n, k, /*transposed=*/true, 1.f, f);
-  else
+    g.narrow_options = node_qgemm_options(ctx);
+  } else
     g.fp32 = PackedB::pack(rows_ptr, k, n, k, /*transposed=*/true);
   return g;
 }
@@ -331,7 +335,7 @@ RunFrame begin_run(const RnnConfig& cfg, const FrameScratch& fs, const runtime::
     GemmEpilogue ep;
     ep.bias = bias;
     w.product(m, static_cast<const float*>(args.in[kInX]), cfg.input, xproj, cfg.dirs * cfg.gh(),
-              ep, args.pool, static_cast<uint8_t*>(args.scratch) + fs.product);
+              ep, args.pool, static_cast<uint8_t*>(args.scratch) + fs.product, /*step=*/false);
   }
   f.xproj = xproj;
   return f;

@@ -21,6 +21,7 @@
 #include "compress/compressed_matrix.h"
 #include "formats/packed.h"
 #include "kernels/linalg/gemm.h"
+#include "kernels/quant/qgemm.h"
 #include "kernels/rnn/gates.h"
 #include "runtime/kernel.h"
 
@@ -89,14 +90,18 @@ RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info);
 struct GateMatrix {
   PackedB fp32;
   std::shared_ptr<formats::PackedMatrix> narrow;
+  // The node's activation treatment (runtime::kActivationsAttr), for the per-step products; the
+  // input projection (m = seq * batch rows) always takes fp32 activations, whose kernels reuse
+  // each decoded weight across 4 rows (BM_LstmNarrow in bench/kernels/rnn_bench.cc).
+  QGemmOptions narrow_options;
   std::shared_ptr<compress::CompressedMatrix> compressed;  // docs/compression.md
 
   // Scratch product() needs for m rows (qgemm's buffer; 0 for fp32).
   size_t scratch_bytes(int64_t m) const;
   // y (m x N, ldy) = x (m x K, row stride ldx) · Wᵀ with the epilogue; `scratch` holds
-  // scratch_bytes(m) bytes, 64-byte aligned.
+  // scratch_bytes(m) bytes, 64-byte aligned. `step`: a per-step product (narrow_options apply).
   void product(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-               const GemmEpilogue& ep, ThreadPool* pool, void* scratch) const;
+               const GemmEpilogue& ep, ThreadPool* pool, void* scratch, bool step = true) const;
 };
 
 // Packs W as one [dirs*G*H, input] matrix, so one product projects both directions.
