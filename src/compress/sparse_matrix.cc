@@ -154,9 +154,17 @@ void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* 
     if (avx512) {
       // Weights picked by vpermps, kept in a register: sparse_columns_avx512.cc.
       const float* val = bits_ > 0 ? nullptr : pe.value.data();
-      for (int64_t c = 0; c < k_; ++c) {
+      auto next_active = [&](int64_t c) {
+        while (c < k_ && xr[c] == 0.f) ++c;  // EIE's activation skipping
+        return c;
+      };
+      for (int64_t c = next_active(0), nc; c < k_; c = nc) {
         const float xc = xr[c];
-        if (xc == 0.f) continue;  // EIE's activation skipping
+        // The next active column's entries are elsewhere in memory (L2/L3 for large layers) and
+        // too short a run for the hardware prefetcher: fetch them while this column runs.
+        nc = next_active(c + 1);
+        if (nc < k_)
+          for (uint32_t e = ptr[nc]; e < ptr[nc + 1]; e += 64) __builtin_prefetch(code + e);
         alignas(64) float scaled[16] = {};
         if (bits_ > 0)
           for (size_t i = 0; i < codebook_.size(); ++i) scaled[i] = codebook_[i] * xc;
