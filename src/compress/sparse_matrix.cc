@@ -5,6 +5,8 @@
 
 #include "compress/epilogue.h"
 #include "compress/sparse.h"
+#include "compress/sparse_columns.h"
+#include "core/cpu.h"
 
 namespace softdpu::compress {
 namespace {
@@ -145,10 +147,31 @@ void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* 
   const int pes = static_cast<int>(pe_.size());
   const uint32_t* ptr = pe.col_ptr.data();
   const uint8_t* code = pe.code.data();
+  const bool avx512 = fast && active_isa() == Isa::kAvx512;
   for (int64_t r = 0; r < m; ++r) {
     const float* xr = x + r * ldx;
     std::fill(acc, acc + pe.rows, 0.f);
-    if (fast && bits_ > 0) {
+    if (avx512) {
+      // Weights picked by vpermps, kept in a register: sparse_columns_avx512.cc.
+      const float* val = bits_ > 0 ? nullptr : pe.value.data();
+      auto next_active = [&](int64_t c) {
+        while (c < k_ && xr[c] == 0.f) ++c;  // EIE's activation skipping
+        return c;
+      };
+      for (int64_t c = next_active(0), nc; c < k_; c = nc) {
+        const float xc = xr[c];
+        // The next active column's entries are elsewhere in memory (L2/L3 for large layers) and
+        // too short a run for the hardware prefetcher: fetch them while this column runs.
+        nc = next_active(c + 1);
+        if (nc < k_)
+          for (uint32_t e = ptr[nc]; e < ptr[nc + 1]; e += 64) __builtin_prefetch(code + e);
+        alignas(64) float scaled[16] = {};
+        if (bits_ > 0)
+          for (size_t i = 0; i < codebook_.size(); ++i) scaled[i] = codebook_[i] * xc;
+        detail::sparse_column_avx512(code + ptr[c], ptr[c + 1] - ptr[c], val ? nullptr : scaled,
+                                     val ? val + ptr[c] : nullptr, xc, acc);
+      }
+    } else if (fast && bits_ > 0) {
       // The codebook times x once per column: one load per entry, no multiply.
       const float* cb = codebook_.data();
       const size_t ncb = codebook_.size();

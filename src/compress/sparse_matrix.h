@@ -48,8 +48,9 @@ class SparseMatrix final : public CompressedMatrix {
   int pes() const { return static_cast<int>(pe_.size()); }
 
   // The reference twin of apply(): one entry at a time, the row and the codebook product computed
-  // per entry. apply() decodes rows 8 at a time (SWAR, plain C++: the same on every ISA) and
-  // multiplies the codebook by x once per column.
+  // per entry. apply() multiplies the codebook by x once per column and decodes rows 8 at a time
+  // (SWAR); with AVX-512 the weights of 16 entries come from one vpermps and stay in a register
+  // (sparse_columns_avx512.cc), elsewhere from a table load per entry (plain C++).
   void apply_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                     const kernels::GemmEpilogue& ep, void* scratch) const;
 

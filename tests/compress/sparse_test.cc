@@ -186,8 +186,9 @@ TEST(Sparse, KernelMatchesDenseExpansion) {
     for (double xd : {0.0, 0.35, 1.0}) {  // activation density (0 = all-zero input)
       for (int bits : {0, 4}) {
         for (int pes : {1, 3}) {
-          // 301 rows: long columns, many 8-entry chunks and padding entries per column.
-          for (int64_t n : {45, 301}) {
+          // 301 and 700 rows: long columns, many 8- and 16-entry steps, padding entries, and
+          // columns over the AVX-512 path's 256-entry chunk.
+          for (int64_t n : {45, 301, 700}) {
             const int64_t k = 70;
             const std::vector<float> w = sparse_random(n, k, wd, 13);
             SparseMatrix s(w.data(), n, k, k, {pes, bits, "fp32"});
@@ -198,16 +199,21 @@ TEST(Sparse, KernelMatchesDenseExpansion) {
               for (int64_t i = 0; i < n; ++i) bias[i] = 0.01f * float(i) - 0.2f;
               for (int64_t i = 0; i < m * n; ++i) y0[i] = 0.1f * float(i % 7);
               std::vector<float> scratch(s.scratch_bytes(m) / sizeof(float) + 1);
-              for (int path = 0; path < 3; ++path) {
-                // apply() (the SWAR row decoding) without and with the pool, and its scalar twin.
-                ThreadPool* tp = path == 1 ? &pool : nullptr;
+              for (int path = 0; path < 5; ++path) {
+                // apply() on each ISA the CPU has (scalar and AVX2: the SWAR row decoding;
+                // AVX-512: the vector decode), AVX-512 also with the pool, and the scalar twin.
+                constexpr Isa kIsa[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512,
+                                        Isa::kScalar};
+                if (kIsa[path] > detected_isa()) continue;
+                ScopedIsa scope(kIsa[path]);
+                ThreadPool* tp = path == 3 ? &pool : nullptr;
                 std::vector<float> y = y0;
                 kernels::GemmEpilogue ep;
                 ep.bias = bias.data();
                 ep.row_bias = rb.data();
                 ep.accumulate = true;
                 ep.activation.kind = kernels::ActKind::kRelu;
-                if (path == 2) {
+                if (path == 4) {
                   s.apply_scalar(m, x.data(), k, y.data(), n, ep, scratch.data());
                 } else {
                   s.apply(m, x.data(), k, y.data(), n, ep, tp, scratch.data());
