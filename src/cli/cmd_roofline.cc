@@ -57,10 +57,15 @@ int run_roofline(const RooflineArgs& a) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("CPU %s, ISA %s; caches L1d %zu KiB, L2 %zu KiB, L3 %zu KiB%s\n",
+  std::printf("CPU %s, ISA %s; caches L1d %zu KiB, L2 %zu KiB (%s), L3 %zu KiB (%s)\n",
               cpu_model_name().c_str(), isa_name(active_isa()), r.caches.l1d >> 10,
-              r.caches.l2 >> 10, r.caches.l3 >> 10,
-              r.caches.from_sysfs ? " (sysfs)" : " (sysfs unreadable: defaults)");
+              r.caches.l2 >> 10, cache_source_name(r.caches.l1_l2_source), r.caches.l3 >> 10,
+              cache_source_name(r.caches.l3_source));
+  if (!r.l3_sweep.empty()) {
+    std::printf("L3 size from a 1-thread read sweep (no sysfs or CPUID cache topology):\n");
+    for (const BandwidthPoint& b : r.l3_sweep)
+      std::printf("  %9.2f MiB %8.1f GB/s\n", b.working_set / 1048576.0, b.gb_per_s);
+  }
   std::printf("best of %d trials of ~%.0f ms each\n\n", o.trials, o.seconds_per_trial * 1e3);
   std::printf("read bandwidth, %s\n", r.read_loop.c_str());
   std::printf("  %-5s %8s %14s %10s\n", "level", "threads", "working set", "GB/s");

@@ -37,13 +37,19 @@ nlohmann::json roofline_to_json(const Roofline& r) {
   for (const ComputePoint& c : r.compute)
     compute.push_back(
         {{"threads", c.threads}, {"fp32_gflops", c.fp32_gflops}, {"int8_gops", c.int8_gops}});
+  nlohmann::json sweep = nlohmann::json::array();
+  for (const BandwidthPoint& b : r.l3_sweep)
+    sweep.push_back({{"working_set_bytes", b.working_set}, {"gb_per_s", b.gb_per_s}});
   return {
       {"cpu", cpu_model_name()},
       {"caches",
        {{"l1d_bytes", r.caches.l1d},
         {"l2_bytes", r.caches.l2},
         {"l3_bytes", r.caches.l3},
-        {"from_sysfs", r.caches.from_sysfs}}},
+        {"from_sysfs", r.caches.from_sysfs},
+        {"l1_l2_source", cache_source_name(r.caches.l1_l2_source)},
+        {"l3_source", cache_source_name(r.caches.l3_source)},
+        {"l3_sweep", sweep}}},
       {"read_loop", r.read_loop},
       {"fp32_loop", r.fp32_loop},
       {"int8_loop", r.int8_loop},
@@ -81,9 +87,23 @@ std::string weight_level(const CacheSizes& c, size_t working_set, int threads) {
   return "DRAM";
 }
 
+CacheSizes caches_for_bench(const nlohmann::json* roofline) {
+  CacheSizes c = read_cache_sizes();
+  if (c.l3_source != CacheSource::kDefault || !roofline || !roofline->contains("caches")) return c;
+  const nlohmann::json& rc = (*roofline)["caches"];
+  if (rc.value("l3_source", "") == "measured" && rc.value("l3_bytes", size_t{0}) > 0) {
+    c.l3 = rc["l3_bytes"].get<size_t>();
+    c.l3_source = CacheSource::kMeasured;
+  }
+  return c;
+}
+
 nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double seconds, int threads,
                                 const std::string& roofline_path) {
-  const CacheSizes caches = read_cache_sizes();
+  nlohmann::json r;
+  std::string why;
+  const bool have_roofline = load_roofline(roofline_path, &r, &why);
+  const CacheSizes caches = caches_for_bench(have_roofline ? &r : nullptr);
   const std::string level = weight_level(caches, working_set, threads);
   const double achieved = seconds > 0 ? static_cast<double>(bytes_read) / seconds / 1e9 : 0;
   nlohmann::json j = {
@@ -91,11 +111,11 @@ nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double se
       {"weight_working_set_bytes", working_set},
       {"achieved_gb_per_s", achieved},
       {"weight_level", level},
+      {"l3_bytes", caches.l3},
+      {"l3_source", cache_source_name(caches.l3_source)},
       {"roofline", roofline_path},
   };
-  nlohmann::json r;
-  std::string why;
-  if (!load_roofline(roofline_path, &r, &why)) {
+  if (!have_roofline) {
     j["bandwidth_fraction"] = nullptr;
     j["roofline_note"] = why;
     return j;

@@ -30,6 +30,10 @@ bool load_roofline(const std::string& path, nlohmann::json* out, std::string* wh
 // 3/4 of its size (the rest goes to activations, code and the other thread's data).
 std::string weight_level(const CacheSizes& c, size_t working_set, int threads);
 
+// This machine's cache sizes for `softdpu bench`: read_cache_sizes(), except that an L3 only known
+// by its default takes the capacity a roofline measured (its caches.l3_source "measured").
+CacheSizes caches_for_bench(const nlohmann::json* roofline);
+
 // The bench JSON fields for weight bandwidth: weight_bytes_per_inference, achieved_gb_per_s,
 // weight_level, and (with a roofline) level_gb_per_s and bandwidth_fraction.
 nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double seconds, int threads,

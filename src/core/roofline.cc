@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -98,6 +99,20 @@ double measure_rate(int threads, double units_per_iter, Fn fn, const RooflineOpt
   return best;
 }
 
+// Working sets from about 2x L2 to 256 MiB in steps of sqrt(2), one thread, fewer trials than
+// the headline figures: the sweep only has to tell a plateau from a cliff.
+std::vector<BandwidthPoint> sweep_l3(const CacheSizes& c, const RooflineOptions& o) {
+  RooflineOptions quick = o;
+  quick.trials = std::max(3, o.trials / 6);
+  std::vector<BandwidthPoint> sweep;
+  for (double ws = std::max<double>(2.0 * c.l2, 2 << 20); ws <= double(size_t{256} << 20) * 1.01;
+       ws *= std::sqrt(2.0)) {
+    const size_t bytes = round_down_512(static_cast<size_t>(ws));
+    sweep.push_back({"sweep", bytes, 1, measure_bandwidth(bytes, 1, quick)});
+  }
+  return sweep;
+}
+
 }  // namespace
 
 unsigned long long read_stream(const void* buf, size_t bytes) {
@@ -118,6 +133,15 @@ size_t roofline_working_set(const CacheSizes& c, const std::string& level, int t
 Roofline measure_roofline(const RooflineOptions& o) {
   Roofline r;
   r.caches = read_cache_sizes();
+  if (o.measure_unknown_l3 && r.caches.l3_source == CacheSource::kDefault) {
+    r.l3_sweep = sweep_l3(r.caches, o);
+    std::vector<std::pair<size_t, double>> points;
+    for (const BandwidthPoint& p : r.l3_sweep) points.emplace_back(p.working_set, p.gb_per_s);
+    if (const size_t l3 = l3_from_bandwidth_sweep(points)) {
+      r.caches.l3 = l3;
+      r.caches.l3_source = CacheSource::kMeasured;
+    }
+  }
   const Isa isa = active_isa();
   r.read_loop = isa == Isa::kAvx512 ? "avx512 (vmovdqa64 + vpxorq, 8 chains)"
                 : isa == Isa::kAvx2 ? "avx2 (vmovdqa + vpxor, 8 chains)"

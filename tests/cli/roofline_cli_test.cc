@@ -57,6 +57,20 @@ TEST_F(RooflineCli, MeasuresCachesAndBenchReadsIt) {
   EXPECT_TRUE(b["bandwidth_fraction"].is_number()) << b.dump();
   EXPECT_TRUE(b["level_gb_per_s"].is_number());
 
+  // Where sysfs and CPUID don't know the L3 (some VMs), roofline measures it from a sweep, and
+  // bench files weights against that measured size.
+  const auto& caches = j["caches"];
+  const std::string l3_source = caches["l3_source"].get<std::string>();
+  EXPECT_TRUE(std::set<std::string>({"sysfs", "cpuid", "measured", "default"}).count(l3_source))
+      << l3_source;
+  EXPECT_EQ(caches["l3_sweep"].empty(), l3_source == "sysfs" || l3_source == "cpuid")
+      << caches.dump();
+  if (l3_source == "measured") {
+    EXPECT_GT(caches["l3_bytes"].get<size_t>(), caches["l2_bytes"].get<size_t>());
+    EXPECT_EQ(b["l3_source"], "measured");
+    EXPECT_EQ(b["l3_bytes"], caches["l3_bytes"]);
+  }
+
   // The LSTM re-reads its recurrent weights (4*128 x 128 floats) at each of its 28 steps.
   r = run_cli("bench " + kLstm + " --iterations 5 --warmup 1 --json --roofline " + cache);
   ASSERT_EQ(r.code, 0) << r.all;

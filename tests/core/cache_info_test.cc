@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -52,12 +53,69 @@ TEST(CacheInfo, ReadsLevelsAndSkipsInstructionCache) {
   EXPECT_EQ(c.l3, 48u << 20);
 }
 
-TEST(CacheInfo, MissingSysfsFallsBack) {
-  CacheSizes c = read_cache_sizes("/nonexistent/softdpu/cache");
+TEST(CacheInfo, MissingSysfsWithoutCpuidFallsBackToDefaults) {
+  CacheSizes c = read_cache_sizes("/nonexistent/softdpu/cache", /*use_cpuid=*/false);
   EXPECT_FALSE(c.from_sysfs);
   EXPECT_EQ(c.l1d, 32u << 10);
   EXPECT_EQ(c.l2, 1u << 20);
   EXPECT_EQ(c.l3, 8u << 20);
+  EXPECT_EQ(c.l1_l2_source, CacheSource::kDefault);
+  EXPECT_EQ(c.l3_source, CacheSource::kDefault);
+}
+
+TEST(CacheInfo, MissingSysfsUsesCpuidForWhatItHas) {
+  CacheSizes c = read_cache_sizes("/nonexistent/softdpu/cache");
+  EXPECT_FALSE(c.from_sysfs);
+  EXPECT_NE(c.l1_l2_source, CacheSource::kSysfs);
+  // Whatever CPUID says must at least be ordered like a cache hierarchy.
+  EXPECT_GE(c.l1d, 8u << 10);
+  EXPECT_GT(c.l2, c.l1d);
+  if (c.l3_source == CacheSource::kCpuid) {
+    EXPECT_GT(c.l3, c.l2);
+  }
+}
+
+// Intel SDM vol. 2A, CPUID leaf 4: EAX type/level, EBX ways-1 << 22 | partitions-1 << 12 |
+// line-1, ECX sets-1. A 48 KiB 12-way L1d (64 sets of 64 B) and a 1.25 MiB 20-way L2 (1024 sets).
+TEST(CacheInfo, DecodesDeterministicLeaf) {
+  const CpuidCache l1 = decode_deterministic_cache_leaf(1u | 1u << 5, 11u << 22 | 63u, 63u);
+  EXPECT_EQ(l1.level, 1);
+  EXPECT_EQ(l1.type, 1);
+  EXPECT_EQ(l1.bytes, 48u << 10);
+  const CpuidCache l2 = decode_deterministic_cache_leaf(3u | 2u << 5, 19u << 22 | 63u, 1023u);
+  EXPECT_EQ(l2.level, 2);
+  EXPECT_EQ(l2.type, 3);
+  EXPECT_EQ(l2.bytes, 1280u << 10);
+  EXPECT_EQ(decode_deterministic_cache_leaf(0, 0, 0).level, 0);  // end of the list
+}
+
+// AMD APM vol. 3, 0x80000005 ECX[31:24] = L1d KiB, 0x80000006 ECX[31:16] = L2 KiB (Zen 5: 48 KiB
+// 12-way, 1 MiB 16-way; the low bits carry associativity and line size).
+TEST(CacheInfo, DecodesAmdLegacyLeaves) {
+  const auto [l1d, l2] =
+      decode_amd_l1d_l2(48u << 24 | 12u << 16 | 1u << 8 | 64u, 1024u << 16 | 8u << 12 | 64u);
+  EXPECT_EQ(l1d, 48u << 10);
+  EXPECT_EQ(l2, 1u << 20);
+}
+
+// Synthetic sweeps: a 32 MiB plateau at 90 GB/s falling to 18 GB/s; no plateau at all; and a
+// noisy plateau. Sizes step by sqrt(2) from 2 MiB as the roofline's sweep does.
+TEST(CacheInfo, L3FromBandwidthSweep) {
+  const double mib = 1 << 20;
+  std::vector<std::pair<size_t, double>> s;
+  for (double ws = 2 * mib; ws <= 256 * mib * 1.01; ws *= std::sqrt(2.0)) {
+    const double gbs = ws <= 32 * mib * 1.01 ? 90 : ws <= 48 * mib ? 40 : 18;
+    s.emplace_back(size_t(ws), gbs);
+  }
+  EXPECT_EQ(l3_from_bandwidth_sweep(s), size_t(32 * mib));
+  for (auto& p : s) p.second = 18 + (p.first % 3);  // flat: DRAM all the way
+  EXPECT_EQ(l3_from_bandwidth_sweep(s), 0u);
+  for (size_t i = 0; i < s.size(); ++i)
+    s[i].second = (s[i].first <= size_t(16 * mib) ? 70 + 10 * (i % 2) : 15 + (i % 2));
+  EXPECT_EQ(l3_from_bandwidth_sweep(s), size_t(16 * mib));
+  s[s.size() - 3].second = 75;  // a lucky trial past the cliff does not extend the plateau
+  EXPECT_EQ(l3_from_bandwidth_sweep(s), size_t(16 * mib));
+  EXPECT_EQ(l3_from_bandwidth_sweep({}), 0u);
 }
 
 TEST(Roofline, ReadLoopOnEveryIsaMatchesPlainXor) {
