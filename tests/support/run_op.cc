@@ -50,27 +50,33 @@ ir::Attribute attr_floats(std::vector<float> v) {
   return a;
 }
 
-std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
-                           const std::map<std::string, ir::Attribute>& attrs, int num_outputs,
-                           int threads, int64_t opset) {
-  ir::Node node;
-  node.name = std::string("test_") + ir::op_name(op);
-  node.op = op;
-  node.attrs = attrs;
-  std::vector<runtime::InputDesc> descs;
+OpNode describe_op(ir::OpType op, const std::vector<OpInput>& inputs,
+                   const std::map<std::string, ir::Attribute>& attrs, int num_outputs,
+                   const std::string& input_prefix) {
+  OpNode n;
+  n.node.name = std::string("test_") + ir::op_name(op);
+  n.node.op = op;
+  n.node.attrs = attrs;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    node.inputs.push_back(inputs[i].value ? static_cast<int>(i) : -1);
+    n.node.inputs.push_back(inputs[i].value ? static_cast<int>(i) : -1);
     runtime::InputDesc d;
     if (inputs[i].value) {
       d.dtype = inputs[i].value->dtype();
       d.shape = inputs[i].value->shape();
       d.constant = inputs[i].constant ? inputs[i].value->data() : nullptr;
-      d.name = "input" + std::to_string(i);
+      d.name = input_prefix + std::to_string(i);
     }
-    descs.push_back(d);
+    n.descs.push_back(d);
   }
-  for (int i = 0; i < num_outputs; ++i) node.outputs.push_back(100 + i);
-  runtime::PrepareContext ctx(node, opset, descs, num_outputs);
+  for (int i = 0; i < num_outputs; ++i) n.node.outputs.push_back(100 + i);
+  return n;
+}
+
+std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
+                           const std::map<std::string, ir::Attribute>& attrs, int num_outputs,
+                           int threads, int64_t opset) {
+  const OpNode n = describe_op(op, inputs, attrs, num_outputs);
+  runtime::PrepareContext ctx(n.node, opset, n.descs, num_outputs);
   std::unique_ptr<runtime::Kernel> kernel = runtime::prepare_fn(op)(ctx);
   std::vector<Tensor> outs;
   std::vector<void*> out_ptrs;

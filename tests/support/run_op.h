@@ -10,6 +10,7 @@
 
 #include "core/cpu.h"
 #include "ir/graph.h"
+#include "runtime/kernel.h"
 #include "softdpu/tensor.h"
 
 namespace softdpu::testing {
@@ -43,6 +44,16 @@ ir::Attribute attr_float(float v);
 ir::Attribute attr_string(std::string v);
 ir::Attribute attr_ints(std::vector<int64_t> v);
 ir::Attribute attr_floats(std::vector<float> v);
+
+// The node and input descriptions prepare_<Op> sees for these inputs: input i is named
+// input_prefix + i, outputs are values 100, 101, ...
+struct OpNode {
+  ir::Node node;
+  std::vector<runtime::InputDesc> descs;
+};
+OpNode describe_op(ir::OpType op, const std::vector<OpInput>& inputs,
+                   const std::map<std::string, ir::Attribute>& attrs, int num_outputs,
+                   const std::string& input_prefix = "input");
 
 // Prepares and runs the op; throws softdpu::Error from prepare. num_outputs outputs are produced
 // (all present). threads > 1 exercises the parallel paths.

@@ -3,6 +3,8 @@
 // generation, and a harness that, unlike run_op, can omit outputs (a node with only Y_h).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -322,6 +324,33 @@ inline float max_scaled_err(const Tensor& a, const Tensor& b) {
     if (!(e <= m)) m = std::isnan(e) ? INFINITY : e;
   }
   return m;
+}
+
+// Float kernel vs double reference over a few steps: errors stay near 1e-6; 2e-5 leaves room for
+// the approximations and for longer recurrences without hiding a wrong equation (those are O(0.1)).
+constexpr float kTol = 2e-5f;
+
+// Runs the op on every ISA path this machine has and checks Y, Y_h (and Y_c for LSTM) against the
+// reference.
+inline void expect_matches(const Spec& s, uint32_t seed, int threads,
+                           const std::vector<int>& runtime_inputs = kRuntimeInputs) {
+  const Inputs in = make_inputs(s, seed);
+  const Outputs ref = reference(s, in);
+  const bool lstm = s.op == "LSTM";
+  for (Isa isa : supported_isas()) {
+    ScopedIsa scoped(isa);
+    std::vector<bool> want = {true, true};
+    if (lstm) want.push_back(true);
+    const std::vector<Tensor> out = run(s, in, want, threads, runtime_inputs);
+    std::string where = std::string(isa_name(isa)) + " threads=" + std::to_string(threads) + " " +
+                        s.direction + " layout=" + std::to_string(s.layout);
+    if (s.op == "GRU") where += " lbr=" + std::to_string(s.linear_before_reset);
+    EXPECT_LE(max_scaled_err(out[0], ref.y), kTol) << "Y " << where;
+    EXPECT_LE(max_scaled_err(out[1], ref.yh), kTol) << "Y_h " << where;
+    if (lstm) {
+      EXPECT_LE(max_scaled_err(out[2], ref.yc), kTol) << "Y_c " << where;
+    }
+  }
 }
 
 }  // namespace softdpu::testing::rnn_ref

@@ -8,21 +8,8 @@ namespace {
 
 namespace R = rnn_ref;
 
-constexpr float kTol = 2e-5f;  // see lstm_test.cc
-
-void expect_matches(const R::Spec& s, uint32_t seed, int threads,
-                    const std::vector<int>& runtime_inputs = R::kRuntimeInputs) {
-  const R::Inputs in = R::make_inputs(s, seed);
-  const R::Outputs ref = R::reference(s, in);
-  for (Isa isa : supported_isas()) {
-    ScopedIsa scoped(isa);
-    const std::vector<Tensor> out = R::run(s, in, {true, true}, threads, runtime_inputs);
-    const std::string where = std::string(isa_name(isa)) + " threads=" + std::to_string(threads) +
-                              " " + s.direction + " layout=" + std::to_string(s.layout);
-    EXPECT_LE(R::max_scaled_err(out[0], ref.y), kTol) << "Y " << where;
-    EXPECT_LE(R::max_scaled_err(out[1], ref.yh), kTol) << "Y_h " << where;
-  }
-}
+using R::expect_matches;
+using R::kTol;
 
 R::Spec full_spec() {
   R::Spec s;

@@ -68,24 +68,8 @@ inline std::vector<runtime::OutputDesc> prepare_only(OpType op,
                                                      const std::vector<testing::OpInput>& inputs,
                                                      const Attrs& attrs, int num_outputs = 1,
                                                      int64_t opset = 17) {
-  ir::Node node;
-  node.name = "prep";
-  node.op = op;
-  node.attrs = attrs;
-  std::vector<runtime::InputDesc> descs;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    node.inputs.push_back(inputs[i].value ? static_cast<int>(i) : -1);
-    runtime::InputDesc d;
-    if (inputs[i].value) {
-      d.dtype = inputs[i].value->dtype();
-      d.shape = inputs[i].value->shape();
-      d.constant = inputs[i].constant ? inputs[i].value->data() : nullptr;
-      d.name = "in" + std::to_string(i);
-    }
-    descs.push_back(d);
-  }
-  for (int i = 0; i < num_outputs; ++i) node.outputs.push_back(100 + i);
-  runtime::PrepareContext ctx(node, opset, descs, num_outputs);
+  const testing::OpNode n = testing::describe_op(op, inputs, attrs, num_outputs, "in");
+  runtime::PrepareContext ctx(n.node, opset, n.descs, num_outputs);
   runtime::prepare_fn(op)(ctx);
   return ctx.outputs();
 }
