@@ -155,13 +155,17 @@ PanelMatrix PanelMatrix::from(const formats::PackedMatrix& w) {
   return pm;
 }
 
-bool qgemv_panels_worthwhile(const formats::WeightFormat& format, const QGemmOptions& opt) {
-  static const bool enabled = [] {
+bool qgemv_panels_worthwhile(const formats::WeightFormat& format, const QGemmOptions& opt,
+                             bool per_step) {
+  enum Mode { kNone, kSteps, kAll };
+  static const Mode mode = [] {
     const char* v = std::getenv("SOFTDPU_QGEMV_PANELS");
-    return !(v && std::strcmp(v, "0") == 0);
+    if (v && std::strcmp(v, "0") == 0) return kNone;
+    if (v && std::strcmp(v, "steps") == 0) return kSteps;
+    return kAll;
   }();
-  return enabled && PanelMatrix::supports(format, opt) && active_isa() == Isa::kAvx512 &&
-         quant::select_panels_avx512(format.id) != nullptr;
+  return (mode == kAll || (mode == kSteps && per_step)) && PanelMatrix::supports(format, opt) &&
+         active_isa() == Isa::kAvx512 && quant::select_panels_avx512(format.id) != nullptr;
 }
 
 size_t qgemv_panels_scratch_bytes(int64_t m, const PanelMatrix& w) {

@@ -1,5 +1,6 @@
-// Row-interleaved panels for the batch-1 products of MXINT8 / MXFP4 weights with kNative (MXINT8)
-// activations: the RNN's per-step recurrent products H_{t-1} · Rᵀ (kernels/rnn/rnn_common.h).
+// Row-interleaved panels for the products of MXINT8 / MXFP4 weights with kNative (MXINT8)
+// activations in the RNN ops (kernels/rnn/rnn_common.h): the batch-1 per-step recurrent products
+// H_{t-1} · Rᵀ, and the input projection X · Wᵀ over all steps (m = seq rows, four at a time).
 //
 // Why: the row-major PackedMatrix kernel (qgemm_avx512_native.cc) walks one weight row at a time;
 // for every 32-element block it needs a vpdpbusd plus its share of a horizontal-add tree, header
@@ -69,11 +70,13 @@ class PanelMatrix {
   std::shared_ptr<uint8_t> data_;
 };
 
-// Whether a plan should build panels for a per-step product in `format` with `opt`: supports(),
-// this CPU has the AVX-512 VNNI kernel (elsewhere the row-major kernels are faster than the
-// panels' scalar twin), and the environment does not set SOFTDPU_QGEMV_PANELS=0, the A/B switch
-// that keeps the row-major kernels (docs/precision.md; read once).
-bool qgemv_panels_worthwhile(const formats::WeightFormat& format, const QGemmOptions& opt);
+// Whether a plan should build panels for a product in `format` with `opt`: supports(), this CPU
+// has the AVX-512 VNNI kernel (elsewhere the row-major kernels are faster than the panels' scalar
+// twin), and the A/B switch SOFTDPU_QGEMV_PANELS (read once) allows it: unset or anything else =
+// every product that qualifies, "steps" = only the RNN per-step products (`per_step`), "0" = none
+// (the row-major kernels, as before panels; docs/precision.md).
+bool qgemv_panels_worthwhile(const formats::WeightFormat& format, const QGemmOptions& opt,
+                             bool per_step);
 
 // Scratch for m activation rows (quantised codes, block scales and corrections).
 size_t qgemv_panels_scratch_bytes(int64_t m, const PanelMatrix& w);

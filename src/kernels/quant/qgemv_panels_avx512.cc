@@ -28,7 +28,9 @@ SDPU_TARGET_AVX512_VNNI_VBMI inline __attribute__((always_inline)) __m512i bcast
   return _mm512_set1_epi32(v);
 }
 
-template <bool kFp4, int RP>
+// RP panels x RX activation rows (from row i): each weight vector loaded (and, for MXFP4,
+// decoded) once feeds RX rows, each activation broadcast RP panels.
+template <bool kFp4, int RP, int RX>
 SDPU_TARGET_AVX512_VNNI_VBMI void panel_group(const PanelJob& j, int64_t p, int64_t i) {
   const PanelMatrix& w = *j.w;
   // 2 * e2m1 + 128 for the 16 codes, repeated 4 times: vpermb reads index bits 0..5, and bits
@@ -40,47 +42,56 @@ SDPU_TARGET_AVX512_VNNI_VBMI void panel_group(const PanelJob& j, int64_t p, int6
   const __m512 exp_bias = _mm512_set1_ps(float(127 - j.scale_shift));
   const __m512i nan_hdr = _mm512_set1_epi32(0xFF);
   const __m512 nan = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
-  const int8_t* xq = j.xq + i * j.kp;
-  const float* xs = j.xs + i * w.blocks();
-  const int32_t* xcorr = j.xcorr + i * w.blocks();
-  __m512 acc[RP];
-  for (int q = 0; q < RP; ++q) acc[q] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < w.blocks(); ++b) {
-    const int8_t* xb = xq + b * PanelMatrix::kBlock;
-    __m512i s0[RP], s1[RP];
+  const int64_t blocks = w.blocks();
+  __m512 acc[RP][RX];
+  for (int q = 0; q < RP; ++q)
+    for (int x = 0; x < RX; ++x) acc[q][x] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int8_t* xb[RX];
+    for (int x = 0; x < RX; ++x) xb[x] = j.xq + (i + x) * j.kp + b * PanelMatrix::kBlock;
+    // Two int32 chains per output vector halve the vpdpbusd latency chain of a block.
+    __m512i s0[RP][RX], s1[RP][RX];
     for (int q = 0; q < RP; ++q) {
-      s0[q] = _mm512_set1_epi32(xcorr[b]);
-      s1[q] = _mm512_setzero_si512();
+      for (int x = 0; x < RX; ++x) {
+        s0[q][x] = _mm512_set1_epi32(j.xcorr[(i + x) * blocks + b]);
+        s1[q][x] = _mm512_setzero_si512();
+      }
     }
-    if constexpr (kFp4) {
-      for (int v = 0; v < 4; ++v) {
-        const __m512i xlo = bcast4(xb + 8 * v), xhi = bcast4(xb + 8 * v + 4);
-        for (int q = 0; q < RP; ++q) {
+    for (int v = 0; v < 4; ++v) {  // 64 bytes of MXFP4 codes or 128 of MXINT8 per step
+      __m512i x0[RX], x1[RX];
+      for (int x = 0; x < RX; ++x) {
+        x0[x] = bcast4(xb[x] + 8 * v);
+        x1[x] = bcast4(xb[x] + 8 * v + 4);
+      }
+      for (int q = 0; q < RP; ++q) {
+        __m512i w0, w1;
+        if constexpr (kFp4) {
           const __m512i raw = _mm512_load_si512(w.codes(p + q, b) + 64 * v);
-          s0[q] = _mm512_dpbusd_epi32(s0[q], _mm512_permutexvar_epi8(raw, lut), xlo);
-          s1[q] = _mm512_dpbusd_epi32(s1[q],
-                                      _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), lut), xhi);
+          w0 = _mm512_permutexvar_epi8(raw, lut);
+          w1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), lut);
+        } else {
+          w0 = _mm512_load_si512(w.codes(p + q, b) + 128 * v);
+          w1 = _mm512_load_si512(w.codes(p + q, b) + 128 * v + 64);
         }
-      }
-    } else {
-      for (int g = 0; g < 8; g += 2) {
-        const __m512i x0 = bcast4(xb + 4 * g), x1 = bcast4(xb + 4 * g + 4);
-        for (int q = 0; q < RP; ++q) {
-          const uint8_t* c = w.codes(p + q, b) + 64 * g;
-          s0[q] = _mm512_dpbusd_epi32(s0[q], _mm512_load_si512(c), x0);
-          s1[q] = _mm512_dpbusd_epi32(s1[q], _mm512_load_si512(c + 64), x1);
+        for (int x = 0; x < RX; ++x) {
+          s0[q][x] = _mm512_dpbusd_epi32(s0[q][x], w0, x0[x]);
+          s1[q][x] = _mm512_dpbusd_epi32(s1[q][x], w1, x1[x]);
         }
       }
     }
-    const __m512 xsv = _mm512_set1_ps(xs[b]);
     for (int q = 0; q < RP; ++q) {
       const __m512i hdr = _mm512_cvtepu8_epi32(
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.headers(p + q, b))));
-      // xs * 2^(header - 127 + shift), exact as the scale table's product; header 0xFF is the
-      // NaN scale.
-      __m512 sc = _mm512_scalef_ps(xsv, _mm512_sub_ps(_mm512_cvtepi32_ps(hdr), exp_bias));
-      sc = _mm512_mask_mov_ps(sc, _mm512_cmpeq_epi32_mask(hdr, nan_hdr), nan);
-      acc[q] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[q], s1[q])), sc, acc[q]);
+      // 2^(header - 127 + shift), times each row's xs below: exact as the scale table's product
+      // (powers of two); header 0xFF is the NaN scale.
+      const __m512 e = _mm512_sub_ps(_mm512_cvtepi32_ps(hdr), exp_bias);
+      const __mmask16 is_nan = _mm512_cmpeq_epi32_mask(hdr, nan_hdr);
+      for (int x = 0; x < RX; ++x) {
+        __m512 sc = _mm512_scalef_ps(_mm512_set1_ps(j.xs[(i + x) * blocks + b]), e);
+        sc = _mm512_mask_mov_ps(sc, is_nan, nan);
+        acc[q][x] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[q][x], s1[q][x])), sc,
+                                    acc[q][x]);
+      }
     }
   }
   const bool plain = !j.ep->accumulate && !j.ep->bias && !j.ep->row_bias &&
@@ -88,24 +99,31 @@ SDPU_TARGET_AVX512_VNNI_VBMI void panel_group(const PanelJob& j, int64_t p, int6
   for (int q = 0; q < RP; ++q) {
     const int64_t r0 = (p + q) * kRows;
     const int64_t live = w.rows() - r0 < kRows ? w.rows() - r0 : kRows;
-    if (plain) {
-      _mm512_mask_storeu_ps(j.y + i * j.ldy + r0, __mmask16((1u << live) - 1), acc[q]);
-      continue;
+    for (int x = 0; x < RX; ++x) {
+      if (plain) {
+        _mm512_mask_storeu_ps(j.y + (i + x) * j.ldy + r0, __mmask16((1u << live) - 1), acc[q][x]);
+        continue;
+      }
+      alignas(64) float v[kRows];
+      _mm512_store_ps(v, acc[q][x]);
+      for (int64_t r = 0; r < live; ++r) panel_finish(j, i + x, r0 + r, v[r]);
     }
-    alignas(64) float v[kRows];
-    _mm512_store_ps(v, acc[q]);
-    for (int64_t r = 0; r < live; ++r) panel_finish(j, i, r0 + r, v[r]);
   }
 }
 
-// Panels [p0, p1) for every activation row: two at a time, then the odd one.
+// Panels [p0, p1) for every activation row. One row (the per-step products): two panels at a
+// time. Several rows (the input projection over all steps): one panel, four rows at a time.
 template <bool kFp4>
 SDPU_TARGET_AVX512_VNNI_VBMI void panels(const PanelJob& j, int64_t p0, int64_t p1) {
   int64_t p = p0;
-  for (; p + 2 <= p1; p += 2)
-    for (int64_t i = 0; i < j.m; ++i) panel_group<kFp4, 2>(j, p, i);
-  for (; p < p1; ++p)
-    for (int64_t i = 0; i < j.m; ++i) panel_group<kFp4, 1>(j, p, i);
+  if (j.m == 1) {
+    for (; p + 2 <= p1; p += 2) panel_group<kFp4, 2, 1>(j, p, 0);
+  }
+  for (; p < p1; ++p) {
+    int64_t i = 0;
+    for (; i + 4 <= j.m; i += 4) panel_group<kFp4, 1, 4>(j, p, i);
+    for (; i < j.m; ++i) panel_group<kFp4, 1, 1>(j, p, i);
+  }
 }
 
 }  // namespace

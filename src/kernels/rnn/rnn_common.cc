@@ -251,8 +251,7 @@ void GateMatrix::product(int64_t m, const float* x, int64_t ldx, float* y, int64
 namespace {
 
 // W and R rows are already output-major (N x K), as both PackedB (transposed) and
-// PackedMatrix want them. `per_step`: the matrix of the per-step products (R), which may become
-// panels.
+// PackedMatrix want them. `per_step`: the matrix of the per-step products (R), not W.
 GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_ptr, int64_t n,
                           int64_t k, bool per_step) {
   GateMatrix g;
@@ -262,10 +261,10 @@ GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_
     g.compressed = pack_compressed(cs, rows_ptr, k, n, k, /*transposed=*/true, 1.f);
   else if (f.id != formats::FormatId::kFp32) {
     g.narrow_options = node_qgemm_options(ctx);
-    if (per_step && qgemv_panels_worthwhile(f, g.narrow_options)) {
+    if (qgemv_panels_worthwhile(f, g.narrow_options, per_step)) {
       // The row-major codes are a temporary here, kept neither in the plan nor in the encoded-
       // weight store, so the weight lives once (as panels). A compiled .sdpu therefore does not
-      // carry R in this case; planning encodes it again.
+      // carry this matrix; planning encodes it again.
       g.panels = std::make_shared<PanelMatrix>(
           PanelMatrix::from(formats::PackedMatrix::pack(rows_ptr, n, k, k, f)));
     } else {
