@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -199,6 +200,12 @@ TEST(FormatsQGemm, NativeActivations) {
   }
   EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp8_e4m3")));
   EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp6_e3m2")));
+  // Panels exist only for the int8 dot-product formats.
+  const std::vector<float> w = weights(16, 32, 7);
+  for (const char* name : {"mxfp8_e4m3", "bf16", "int8"})
+    EXPECT_THROW(PanelMatrix::from(PackedMatrix::pack(w.data(), 16, 32, 32, parse_format(name))),
+                 std::invalid_argument)
+        << name;
 }
 
 // Every element code of every MX format goes through the SIMD decoders: each block holds its

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "core/cpu.h"
 #include "kernels/quant/qgemm_internal.h"
@@ -114,6 +115,10 @@ bool PanelMatrix::supports(const formats::WeightFormat& format, const QGemmOptio
 }
 
 PanelMatrix PanelMatrix::from(const formats::PackedMatrix& w) {
+  QGemmOptions native;
+  native.activations = QuantActivations::kNative;
+  if (!supports(w.format(), native))
+    throw std::invalid_argument("PanelMatrix: only mxint8 and mxfp4_e2m1 weights have panels");
   PanelMatrix pm;
   pm.format_ = w.format();
   pm.n_ = w.rows();
