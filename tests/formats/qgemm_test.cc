@@ -294,28 +294,25 @@ TEST(FormatsQGemm, EpilogueThreadsAndScratch) {
             scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
         qgemm(m, x.data(), k, p, many.data(), n, ep, &pool, opt, aligned);
         EXPECT_EQ(one, many) << name << " " << isa_name(isa);  // threads split N only
-        for (int64_t i = 0; i < m; ++i) {
-          for (int64_t r = 0; r < n; ++r) {
-            const float want = std::max(
-                0.f, raw[size_t(i * n + r)] + 0.5f + bias[size_t(r)] + row_bias[size_t(i)]);
-            EXPECT_NEAR(one[size_t(i * n + r)], want, 2e-6f * (std::fabs(want) + 100))
-                << name << " " << isa_name(isa);
+        // relu(raw + 0.5 (accumulated) + bias + row bias).
+        auto check_epilogue = [&](const std::vector<float>& y, const char* what) {
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t r = 0; r < n; ++r) {
+              const float want = std::max(
+                  0.f, raw[size_t(i * n + r)] + 0.5f + bias[size_t(r)] + row_bias[size_t(i)]);
+              EXPECT_NEAR(y[size_t(i * n + r)], want, 2e-6f * (std::fabs(want) + 100))
+                  << name << " " << what << " " << isa_name(isa);
+            }
           }
-        }
+        };
+        check_epilogue(one, "qgemm");
         if (!PanelMatrix::supports(f, opt)) continue;
         const PanelMatrix panels = PanelMatrix::from(p);
         std::vector<float> pone(static_cast<size_t>(m * n), 0.5f), pmany(pone);
         run_panels(m, x.data(), k, panels, pone.data(), n, ep, nullptr);
         run_panels(m, x.data(), k, panels, pmany.data(), n, ep, &pool);
         EXPECT_EQ(pone, pmany) << name << " panels " << isa_name(isa);  // threads split panels
-        for (int64_t i = 0; i < m; ++i) {
-          for (int64_t r = 0; r < n; ++r) {
-            const float want = std::max(
-                0.f, raw[size_t(i * n + r)] + 0.5f + bias[size_t(r)] + row_bias[size_t(i)]);
-            EXPECT_NEAR(pone[size_t(i * n + r)], want, 2e-6f * (std::fabs(want) + 100))
-                << name << " panels " << isa_name(isa);
-          }
-        }
+        check_epilogue(pone, "panels");
       }
     }
   }
