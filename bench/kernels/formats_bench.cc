@@ -9,11 +9,16 @@
 //   BM_QGemvCold/<format>/<n>    cycles through enough copies of W (>= 96 MiB in all) that every
 //                                call streams its weights from DRAM.
 //   .../native                   kNative activations (MXINT8 x MXINT8 with VNNI, bf16 x bf16).
+//   BM_QGemvRecurrent/<format>/<H>/<layout>/t<threads>
+//                                an LSTM's per-step product H_{t-1} · Rᵀ (R is 4H x H, kNative
+//                                activations): `rows` is the row-major qgemm kernel, `panels`
+//                                the 16-row interleaved layout (qgemv_panels.h) the RNN plans use.
 //   BM_Fp32GemmPacked/<n>        the FP32 reference point (64 MiB at 4096: always from DRAM).
 //   BM_QGemm.../m16              16 activation rows (batched calls, Conv): decoded weights are
 //                                reused across rows, so these run near FMA peak, not bandwidth.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -23,6 +28,7 @@
 #include "formats/packed.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/quant/qgemm.h"
+#include "kernels/quant/qgemv_panels.h"
 
 namespace {
 
@@ -71,6 +77,34 @@ void run_qgemv(benchmark::State& state, const std::string& format, int64_t n, bo
   set_counters(state, double(copies[0].bytes()), double(n), double(k));
   state.counters["FLOP/s"] =
       benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void run_recurrent(benchmark::State& state, const std::string& format, int64_t h, bool panels,
+                   int threads) {
+  const int64_t n = 4 * h, k = h;
+  const std::vector<float> w = normal_vec(size_t(n * k), 1, 0.05f);
+  const std::vector<float> x = normal_vec(size_t(k), 2, 1.f);
+  std::vector<float> y(static_cast<size_t>(n));
+  const formats::PackedMatrix packed =
+      formats::PackedMatrix::pack(w.data(), n, k, k, formats::parse_format(format));
+  const PanelMatrix pm = PanelMatrix::from(packed);
+  ThreadPool pool(threads);
+  QGemmOptions opt;
+  opt.activations = QuantActivations::kNative;
+  std::vector<uint8_t> scratch(
+      std::max(qgemm_scratch_bytes(1, packed, opt), qgemv_panels_scratch_bytes(1, pm)) + 64);
+  void* aligned = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
+  for (auto _ : state) {
+    if (panels)
+      qgemv_panels(1, x.data(), k, pm, y.data(), n, GemmEpilogue{}, &pool, aligned);
+    else
+      qgemm(1, x.data(), k, packed, y.data(), n, GemmEpilogue{}, &pool, opt, aligned);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, double(packed.bytes()), double(n), double(k));
+  state.counters["MAC/s"] =
+      benchmark::Counter(double(n * k), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Fp32GemmPacked(benchmark::State& state) {
@@ -123,6 +157,20 @@ const bool kRegistered = [] {
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) {
       run_qgemv(s, f, 1024, false, false, 16);
     })->Unit(benchmark::kMicrosecond);
+  }
+  // rows and panels of one case register next to each other, so they run back to back.
+  for (const char* f : {"mxint8", "mxfp4_e2m1"}) {
+    for (int64_t h : {256, 1024}) {
+      for (int threads : {1, 2}) {
+        for (bool panels : {false, true}) {
+          const std::string name = std::string("BM_QGemvRecurrent/") + f + "/" + std::to_string(h) +
+                                   (panels ? "/panels" : "/rows") + "/t" + std::to_string(threads);
+          benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) {
+            run_recurrent(s, f, h, panels, threads);
+          })->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
   }
   return true;
 }();

@@ -2,7 +2,9 @@
 // the product of the DECODED weight matrix computed naively here in double. Decoding is exact,
 // so the only differences are fp32 accumulation order (and, for kNative, the activation
 // quantisation, which the reference reproduces with a formula written here). Shapes sweep
-// N % 16, K % 32 != 0 (padding), N = 1 and M > 1.
+// N % 16, K % 32 != 0 (padding), N = 1 and M > 1. The panel products (qgemv_panels.h: the same
+// MXINT8 / MXFP4 codes rearranged 16 rows at a time, kNative) go through the same checks, on every
+// ISA (the scalar twin below AVX-512) and through their scalar twin directly.
 #include "kernels/quant/qgemm.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,7 @@
 #include "formats/element.h"
 #include "formats/quantize.h"
 #include "kernels/quant/qgemm_internal.h"
+#include "kernels/quant/qgemv_panels.h"
 
 namespace softdpu::kernels {
 namespace {
@@ -85,6 +89,23 @@ std::vector<float> mxint8_activations(const float* x, int64_t k) {
   return out;
 }
 
+// qgemv_panels (or, with `scalar`, its scalar twin) with a scratch buffer of its own.
+void run_panels(int64_t m, const float* x, int64_t ldx, const PanelMatrix& w, float* y, int64_t ldy,
+                const GemmEpilogue& ep, ThreadPool* pool, bool scalar = false) {
+  std::vector<uint8_t> scratch(qgemv_panels_scratch_bytes(m, w) + 64);
+  void* aligned = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
+  if (scalar)
+    qgemv_panels_scalar(m, x, ldx, w, y, ldy, ep, aligned);
+  else
+    qgemv_panels(m, x, ldx, w, y, ldy, ep, pool, aligned);
+}
+
+QGemmOptions native() {
+  QGemmOptions opt;
+  opt.activations = QuantActivations::kNative;
+  return opt;
+}
+
 struct Shape3 {
   int64_t m, n, k;
 };
@@ -149,6 +170,16 @@ void check(const Budget& budget, QuantActivations act, const Shape3& s, uint32_t
     for (int64_t i = 0; i < s.m; ++i)  // the padding column of Y is untouched
       ASSERT_EQ(y[size_t(i * ldy + s.n)], -7.f);
   }
+  if (!PanelMatrix::supports(f, opt)) return;
+  const PanelMatrix panels = PanelMatrix::from(p);
+  for (int path = 0; path <= int(isas().size()); ++path) {
+    const bool scalar_twin = path == int(isas().size());
+    ScopedIsa scoped(scalar_twin ? Isa::kScalar : isas()[size_t(path)]);
+    std::fill(y.begin(), y.end(), -7.f);
+    run_panels(s.m, x.data(), ldx, panels, y.data(), ldy, ep, nullptr, scalar_twin);
+    compare(y, scalar_twin ? "panels scalar twin" : "panels");
+    for (int64_t i = 0; i < s.m; ++i) ASSERT_EQ(y[size_t(i * ldy + s.n)], -7.f);
+  }
 }
 
 const Shape3 kShapes[] = {{1, 1, 1},    {1, 1, 33}, {1, 5, 32},  {1, 16, 31}, {1, 37, 100},
@@ -169,6 +200,12 @@ TEST(FormatsQGemm, NativeActivations) {
   }
   EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp8_e4m3")));
   EXPECT_FALSE(qgemm_has_native_path(parse_format("mxfp6_e3m2")));
+  // Panels exist only for the int8 dot-product formats.
+  const std::vector<float> w = weights(16, 32, 7);
+  for (const char* name : {"mxfp8_e4m3", "bf16", "int8"})
+    EXPECT_THROW(PanelMatrix::from(PackedMatrix::pack(w.data(), 16, 32, 32, parse_format(name))),
+                 std::invalid_argument)
+        << name;
 }
 
 // Every element code of every MX format goes through the SIMD decoders: each block holds its
@@ -214,6 +251,18 @@ TEST(FormatsQGemm, EveryMxCodeDecodes) {
               << " row " << r;
         }
       }
+      if (!PanelMatrix::supports(f, native())) continue;
+      ScopedIsa scoped(isa);
+      std::fill(y.begin(), y.end(), 0.f);
+      run_panels(1, x.data(), k, PanelMatrix::from(p), y.data(), n, GemmEpilogue{}, nullptr);
+      for (int64_t r = 0; r < n; ++r) {
+        double want = 0, mag = 0;
+        for (int64_t c = 0; c < k; ++c) {
+          want += double(w[size_t(r * k + c)]) * x[size_t(c)];
+          mag += std::fabs(double(w[size_t(r * k + c)]) * x[size_t(c)]);
+        }
+        EXPECT_NEAR(y[size_t(r)], want, 1e-6 * mag) << name << " panels " << isa_name(isa) << r;
+      }
     }
   }
 }
@@ -245,14 +294,25 @@ TEST(FormatsQGemm, EpilogueThreadsAndScratch) {
             scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
         qgemm(m, x.data(), k, p, many.data(), n, ep, &pool, opt, aligned);
         EXPECT_EQ(one, many) << name << " " << isa_name(isa);  // threads split N only
-        for (int64_t i = 0; i < m; ++i) {
-          for (int64_t r = 0; r < n; ++r) {
-            const float want = std::max(
-                0.f, raw[size_t(i * n + r)] + 0.5f + bias[size_t(r)] + row_bias[size_t(i)]);
-            EXPECT_NEAR(one[size_t(i * n + r)], want, 2e-6f * (std::fabs(want) + 100))
-                << name << " " << isa_name(isa);
+        // relu(raw + 0.5 (accumulated) + bias + row bias).
+        auto check_epilogue = [&](const std::vector<float>& y, const char* what) {
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t r = 0; r < n; ++r) {
+              const float want = std::max(
+                  0.f, raw[size_t(i * n + r)] + 0.5f + bias[size_t(r)] + row_bias[size_t(i)]);
+              EXPECT_NEAR(y[size_t(i * n + r)], want, 2e-6f * (std::fabs(want) + 100))
+                  << name << " " << what << " " << isa_name(isa);
+            }
           }
-        }
+        };
+        check_epilogue(one, "qgemm");
+        if (!PanelMatrix::supports(f, opt)) continue;
+        const PanelMatrix panels = PanelMatrix::from(p);
+        std::vector<float> pone(static_cast<size_t>(m * n), 0.5f), pmany(pone);
+        run_panels(m, x.data(), k, panels, pone.data(), n, ep, nullptr);
+        run_panels(m, x.data(), k, panels, pmany.data(), n, ep, &pool);
+        EXPECT_EQ(pone, pmany) << name << " panels " << isa_name(isa);  // threads split panels
+        check_epilogue(pone, "panels");
       }
     }
   }
@@ -276,6 +336,12 @@ TEST(FormatsQGemm, NonFiniteValuesPropagate) {
         qgemm(1, x.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
         for (int64_t r = 0; r < n; ++r) EXPECT_EQ(std::isnan(y[size_t(r)]), r == 3) << name << r;
       }
+      if (!PanelMatrix::supports(p.format(), native())) continue;
+      ScopedIsa scoped(isa);
+      std::vector<float> y(static_cast<size_t>(n));
+      run_panels(1, x.data(), k, PanelMatrix::from(p), y.data(), n, GemmEpilogue{}, nullptr);
+      for (int64_t r = 0; r < n; ++r)
+        EXPECT_EQ(std::isnan(y[size_t(r)]), r == 3) << name << " panels " << r;
     }
   }
   std::vector<float> xn = x;
@@ -290,6 +356,9 @@ TEST(FormatsQGemm, NonFiniteValuesPropagate) {
       std::vector<float> y(static_cast<size_t>(n));
       qgemm(1, xn.data(), k, p, y.data(), n, GemmEpilogue{}, nullptr, opt);
       for (float v : y) EXPECT_TRUE(std::isnan(v)) << name << " " << isa_name(isa);
+      std::fill(y.begin(), y.end(), 0.f);
+      run_panels(1, xn.data(), k, PanelMatrix::from(p), y.data(), n, GemmEpilogue{}, nullptr);
+      for (float v : y) EXPECT_TRUE(std::isnan(v)) << name << " panels " << isa_name(isa);
     }
   }
 }

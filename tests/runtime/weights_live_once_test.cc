@@ -94,5 +94,43 @@ TEST(WeightsLiveOnce, PlanHoldsPackedWeightsOnly) {
   std::filesystem::remove(path);
 }
 
+// An LSTM planned in MXINT8 with native activations keeps W and R as panels
+// (kernels/quant/qgemv_panels.h), rearranged from a row-major encoding that must not stay alive
+// too (in the plan or the encoded-weight store): the heap holds the encoded bytes once.
+TEST(WeightsLiveOnce, RnnPanelsHoldTheCodesOnce) {
+  if (kSanitized) GTEST_SKIP() << "mallinfo2 does not see ASan's heap";
+  const int64_t hidden = 1024, input = 1024, seq = 2;
+  const Tensor w = testing::random_tensor({1, 4 * hidden, input}, -0.05f, 0.05f, 6);
+  const Tensor r = testing::random_tensor({1, 4 * hidden, hidden}, -0.05f, 0.05f, 7);
+  testing::ModelBuilder b;
+  b.input("x", DType::kFloat32, {seq, 1, input}).output("y", DType::kFloat32, {seq, 1, 1, hidden});
+  b.initializer("w", w).initializer("r", r);
+  testing::ModelBuilder::set_int(b.node("LSTM", {"x", "w", "r"}, {"y"}, "lstm"), "hidden_size",
+                                 hidden);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("softdpu_live_once_rnn_" + std::to_string(::getpid()) + ".onnx"))
+                               .string();
+  std::ofstream(path, std::ios::binary) << b.bytes();
+  // MXINT8: 33 bytes per 32 weights, W and R.
+  const double encoded = double(2 * 4 * hidden * 1024 / 32 * 33);
+  const size_t before = heap_in_use();
+  {
+    std::unique_ptr<Session> s;
+    ASSERT_TRUE(Session::load(path, &s));
+    PlanOptions opt;
+    opt.precision = "mxint8";
+    opt.activations = "native";
+    ASSERT_TRUE(s->plan(opt));
+    const double held = double(heap_in_use()) - double(before);
+    // Twice the codes (row-major and panels) would be 2x; the fp32 weights 3.9x.
+    EXPECT_LT(held, 1.3 * encoded) << held / encoded << "x the encoded weights";
+    std::map<std::string, Tensor> out;
+    ASSERT_TRUE(s->run({{"x", testing::random_tensor({seq, 1, input}, -1, 1, 8)}}, &out));
+    for (int64_t i = 0; i < seq * hidden; ++i)
+      ASSERT_TRUE(std::isfinite(out["y"].data_as<float>()[i]));
+  }
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace softdpu

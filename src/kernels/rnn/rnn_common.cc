@@ -229,6 +229,7 @@ RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info) {
 
 size_t GateMatrix::scratch_bytes(int64_t m) const {
   if (compressed) return compressed->scratch_bytes(m);
+  if (panels) return qgemv_panels_scratch_bytes(m, *panels);
   // The larger of the two uses (fp32 activations need 4 bytes per value, native 1 + scales).
   return narrow ? std::max(qgemm_scratch_bytes(m, *narrow, narrow_options),
                            qgemm_scratch_bytes(m, *narrow, {}))
@@ -239,6 +240,8 @@ void GateMatrix::product(int64_t m, const float* x, int64_t ldx, float* y, int64
                          const GemmEpilogue& ep, ThreadPool* pool, void* scratch, bool step) const {
   if (compressed)
     compressed->apply(m, x, ldx, y, ldy, ep, pool, scratch);
+  else if (panels)
+    qgemv_panels(m, x, ldx, *panels, y, ldy, ep, pool, scratch);
   else if (narrow)
     qgemm(m, x, ldx, *narrow, y, ldy, ep, pool, step ? narrow_options : QGemmOptions{}, scratch);
   else
@@ -248,17 +251,25 @@ void GateMatrix::product(int64_t m, const float* x, int64_t ldx, float* y, int64
 namespace {
 
 // W and R rows are already output-major (N x K), as both PackedB (transposed) and
-// PackedMatrix want them.
+// PackedMatrix want them. `per_step`: the matrix of the per-step products (R), not W.
 GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_ptr, int64_t n,
-                          int64_t k) {
+                          int64_t k, bool per_step) {
   GateMatrix g;
   const formats::WeightFormat f = node_weight_format(ctx);
   const compress::CompressionSpec cs = node_compression(ctx);
   if (cs.kind != compress::CompressionSpec::Kind::kNone)
     g.compressed = pack_compressed(cs, rows_ptr, k, n, k, /*transposed=*/true, 1.f);
   else if (f.id != formats::FormatId::kFp32) {
-    g.narrow = pack_weight(rows_ptr, k, n, k, /*transposed=*/true, 1.f, f);
     g.narrow_options = node_qgemm_options(ctx);
+    if (qgemv_panels_worthwhile(f, g.narrow_options, per_step)) {
+      // The row-major codes are a temporary here, kept neither in the plan nor in the encoded-
+      // weight store, so the weight lives once (as panels). A compiled .sdpu therefore does not
+      // carry this matrix; planning encodes it again.
+      g.panels = std::make_shared<PanelMatrix>(
+          PanelMatrix::from(formats::PackedMatrix::pack(rows_ptr, n, k, k, f)));
+    } else {
+      g.narrow = pack_weight(rows_ptr, k, n, k, /*transposed=*/true, 1.f, f);
+    }
   } else
     g.fp32 = PackedB::pack(rows_ptr, k, n, k, /*transposed=*/true);
   return g;
@@ -267,13 +278,13 @@ GateMatrix pack_gate_rows(const runtime::PrepareContext& ctx, const float* rows_
 }  // namespace
 
 GateMatrix pack_input_weights(const runtime::PrepareContext& ctx, const RnnConfig& cfg) {
-  return pack_gate_rows(ctx, ctx.constant_as<float>(kInW), cfg.dirs * cfg.gh(), cfg.input);
+  return pack_gate_rows(ctx, ctx.constant_as<float>(kInW), cfg.dirs * cfg.gh(), cfg.input, false);
 }
 
 GateMatrix pack_recurrent(const runtime::PrepareContext& ctx, const RnnConfig& cfg, int64_t d,
                           int64_t row0, int64_t rows) {
   const float* r = ctx.constant_as<float>(kInR) + (d * cfg.gh() + row0) * cfg.hidden;
-  return pack_gate_rows(ctx, r, rows, cfg.hidden);
+  return pack_gate_rows(ctx, r, rows, cfg.hidden, true);
 }
 
 void add_product_scratch(const RnnConfig& cfg, const GateMatrix& w,

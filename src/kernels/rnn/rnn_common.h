@@ -22,6 +22,7 @@
 #include "formats/packed.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/quant/qgemm.h"
+#include "kernels/quant/qgemv_panels.h"
 #include "kernels/rnn/gates.h"
 #include "runtime/kernel.h"
 
@@ -86,14 +87,17 @@ struct RnnConfig {
 RnnConfig parse_rnn(runtime::PrepareContext& ctx, const OpInfo& info);
 
 // A gate weight matrix: fp32 PackedB, or a narrow formats::PackedMatrix when the planner marked
-// the node with a weight format (docs/precision.md). product() runs whichever it holds.
+// the node with a weight format (docs/precision.md), or with kNative MXINT8 / MXFP4 the same codes
+// rearranged into panels (qgemv_panels.h). product() runs whichever it holds.
 struct GateMatrix {
   PackedB fp32;
   std::shared_ptr<formats::PackedMatrix> narrow;
-  // The node's activation treatment (runtime::kActivationsAttr), for the per-step products; the
-  // input projection (m = seq * batch rows) always takes fp32 activations, whose kernels reuse
-  // each decoded weight across 4 rows (BM_LstmNarrow in bench/kernels/rnn_bench.cc).
+  // The node's activation treatment (runtime::kActivationsAttr), for the per-step products. The
+  // input projection (m = seq * batch rows) of a row-major `narrow` takes fp32 activations, whose
+  // kernels reuse each decoded weight across 4 rows (BM_LstmNarrow in bench/kernels/rnn_bench.cc);
+  // panels take kNative activations for both, with 4 rows a weight load.
   QGemmOptions narrow_options;
+  std::shared_ptr<PanelMatrix> panels;
   std::shared_ptr<compress::CompressedMatrix> compressed;  // docs/compression.md
 
   // Scratch product() needs for m rows (qgemm's buffer; 0 for fp32).
