@@ -78,10 +78,10 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
 
 namespace {
 
-// X [C, H, W] into the zero-padded phase planes of channels [c0, c1). Each plane row is a zero
+// X [C, H, W] into rows [rq0, rq1) of every zero-padded phase plane. Each plane row is a zero
 // head, a (strided) copy of the input row and a zero tail; the bounds come from the phase and
 // padding once per plane, so the copy loop has no test per element.
-void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, float* xs) {
+void phase_split(const DirectConv& p, const float* x, int64_t rq0, int64_t rq1, float* xs) {
   const Window& w = p.win;
   // A stride-2 row is a gather of every other float: a scalar loop costs as much as a third of
   // a stride-2 conv's tiles (resnet_cnn's 32->64 s2 3x3), the AVX-512 one a few percent.
@@ -95,13 +95,13 @@ void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, fl
     const int64_t last = wd - 1 + w.pad[2] - pw;  // cq * sw <= last
     const int64_t hi = std::clamp<int64_t>(last < 0 ? 0 : last / p.sw + 1, lo, p.wq);
     const int64_t iw0 = lo * p.sw + pw - w.pad[2];
-    for (int64_t ci = c0; ci < c1; ++ci) {
+    for (int64_t ci = 0; ci < p.c; ++ci) {
       const float* xc = x + ci * h * wd;
       for (int64_t ph = 0; ph < p.sh; ++ph) {
         // A 1x1 stride-2 conv reads one phase in four: the others are never built.
         if (!p.phase_read[static_cast<size_t>(ph * p.sw + pw)]) continue;
         float* dst = xs + ((ci * p.sh + ph) * p.sw + pw) * plane;
-        for (int64_t rq = 0; rq < p.hq; ++rq) {
+        for (int64_t rq = rq0; rq < rq1; ++rq) {
           float* d = dst + rq * p.wq;
           const int64_t ih = rq * p.sh + ph - w.pad[1];
           if (ih < 0 || ih >= h) {
@@ -178,17 +178,22 @@ void direct_conv(const DirectConv& p, const float* x, const float* bias, const f
   // The SIMD tiles read up to 15 lanes past a plane's end; keep those floats defined.
   std::fill(scratch + p.input_floats() - kSlack, scratch + p.input_floats(), 0.f);
   const int threads = pool ? pool->threads() : 1;
-  if (threads > 1 && p.c > 1) {
-    pool->parallel_for(p.c, 1, [&](int64_t c0, int64_t c1) { phase_split(p, x, c0, c1, scratch); });
+  const int64_t plane_out = p.win.out_size();
+  const bool parallel = threads > 1 && p.m * p.k * plane_out >= 2 * kMinItemMacs;
+  // Split by plane rows, in the proportions the tiles below split the output rows (and the
+  // previous conv split its output, this input): each thread then mostly reads rows it wrote
+  // itself, from its own L2, instead of half the planes from the other core's.
+  if (parallel) {
+    pool->parallel_for(p.hq, 1,
+                       [&](int64_t r0, int64_t r1) { phase_split(p, x, r0, r1, scratch); });
   } else {
-    phase_split(p, x, 0, p.c, scratch);
+    phase_split(p, x, 0, p.hq, scratch);
   }
   const detail::DirectTileFn fn = select_tiles();
   const bool in_register = detail::act_in_register(act.kind);
   const Activation tile_act = in_register ? act : Activation{};
   const int64_t tiles = (p.m + kDirectConvMr - 1) / kDirectConvMr;
   const int64_t nv = static_cast<int64_t>(p.vecs.size());
-  const int64_t plane_out = p.win.out_size();
   // Pixel vectors outer, output-channel tiles inner: a pair of vectors' input rows (every tap)
   // stays in L1 while the tiles pass over it, and the weights stream in order from L2.
   auto run = [&](int64_t v0, int64_t v1) {
@@ -201,8 +206,7 @@ void direct_conv(const DirectConv& p, const float* x, const float* bias, const f
     for (int64_t oc = 0; oc < p.m; ++oc)
       apply_activation_inplace(act, y + oc * plane_out + o0, o1 - o0);
   };
-  const int64_t macs = p.m * p.k * plane_out;
-  if (threads <= 1 || macs < 2 * kMinItemMacs) {
+  if (!parallel) {
     run(0, nv);
     return;
   }
