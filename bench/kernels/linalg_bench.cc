@@ -149,7 +149,7 @@ void BM_Conv(benchmark::State& state) {
   r.node.attrs["_activation"] = string_attr("Relu");
   if (state.range(5) == 1) r.node.attrs["_conv_algo"] = string_attr("im2col");
   r.prepare(softdpu::ir::OpType::kConv, {false, true, true});
-  ThreadPool pool(1);
+  ThreadPool pool(static_cast<int>(state.range(6)));
   for (auto _ : state) {
     r.run(&pool);
     benchmark::ClobberMemory();
@@ -158,16 +158,21 @@ void BM_Conv(benchmark::State& state) {
   set_counters(state, double(m * c * k * k) * sizeof(float), 2.0 * m * c * k * k * out * out);
 }
 // The fashion_cnn convs, then resnet_cnn's (bench/peers/make_models.py): stem, 3x3 s1/s2 and the
-// 1x1 s2 shortcut. {C, M, H = W, stride, kernel}.
+// 1x1 s2 shortcut. {C, M, H = W, stride, kernel}. Arguments: those, the path (0: what the planner
+// picks, 1: im2col), the threads.
 constexpr int64_t kConvShapes[][5] = {{1, 32, 28, 1, 3},  {32, 64, 14, 1, 3},  {64, 64, 28, 1, 3},
                                       {3, 32, 64, 1, 3},  {32, 32, 64, 1, 3},  {32, 64, 64, 2, 3},
                                       {64, 64, 32, 1, 3}, {64, 128, 32, 2, 3}, {128, 128, 16, 1, 3},
                                       {32, 64, 64, 2, 1}};
-void conv_shapes(benchmark::internal::Benchmark* b, int64_t paths) {
+void conv_shapes(benchmark::internal::Benchmark* b, int64_t paths, int64_t threads = 1) {
   for (int64_t path = 0; path < paths; ++path)
-    for (const auto& s : kConvShapes) b->Args({s[0], s[1], s[2], s[3], s[4], path});
+    for (const auto& s : kConvShapes) b->Args({s[0], s[1], s[2], s[3], s[4], path, threads});
 }
 BENCHMARK(BM_Conv)->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 2); });
+// Two threads, the planner's path, timed in wall-clock time (CPU time would count one thread).
+BENCHMARK(BM_Conv)
+    ->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 1, 2); })
+    ->UseRealTime();
 
 // Depthwise 3x3 pad 1 (MobileNet-style) on [1, C, H, W], stride 1 or 2.
 void BM_ConvDepthwise3x3(benchmark::State& state) {

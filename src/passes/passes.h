@@ -8,8 +8,9 @@ namespace softdpu::passes {
 
 int eliminate_identity(ir::Graph& g);  // Identity, Dropout (inference) -> rewire readers
 int fold_batchnorm_into_conv(ir::Graph& g);
-int fuse_matmul_add(ir::Graph& g);  // MatMul (2-D, constant B) + Add(bias) -> Gemm
-int fuse_activation(ir::Graph& g);  // Gemm/MatMul/Conv + Relu/LeakyRelu/Sigmoid/Tanh/Clip
+int fuse_matmul_add(ir::Graph& g);    // MatMul (2-D, constant B) + Add(bias) -> Gemm
+int fuse_residual_add(ir::Graph& g);  // Conv + Add(same-shape residual) -> Conv input 3
+int fuse_activation(ir::Graph& g);    // Gemm/MatMul/Conv + Relu/LeakyRelu/Sigmoid/Tanh/Clip
 
 // The standard pipeline, in order.
 void optimize(ir::Graph& g);

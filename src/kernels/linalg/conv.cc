@@ -11,6 +11,10 @@
 // convolutions with constant weights and output rows wide enough to fill 16-lane vectors
 // (conv_direct.h: no im2col copy at all).
 //
+// A Conv that passes/fuse_residual_add.cc gave a fourth input (the ResNet shortcut) computes
+// act(conv + bias + residual): the direct path adds it in its tile's epilogue, the other paths
+// in one pass after the product (with_residual).
+//
 // Few output pixels (P <= 8, e.g. a conv acting as a dense layer on a 1x1 map) would waste most
 // of each 16-wide panel; there the constant weights are packed transposed at plan time and the
 // product runs the other way round, Y^T[P, M] = cols^T[P, K] * W^T, streaming the weights once.
@@ -137,6 +141,20 @@ std::unique_ptr<Kernel> prepare_compressed_conv(PrepareContext& ctx, const Windo
                   void* scratch) { cm->apply(np, cols, kc, yt, m, ep, pool, scratch); });
 }
 
+// Adds the fused residual (input 3) to a finished convolution's output, then the activation the
+// product was built without: the residual epilogue of the paths that have none of their own.
+std::unique_ptr<Kernel> with_residual(std::unique_ptr<Kernel> conv, const kernels::Activation& act,
+                                      int64_t n) {
+  std::shared_ptr<Kernel> inner(std::move(conv));
+  return make_kernel([inner, act, n](const KernelArgs& args) {
+    inner->run(args);
+    const float* r = static_cast<const float*>(args.in[3]);
+    float* y = static_cast<float*>(args.out[0]);
+    for (int64_t i = 0; i < n; ++i) y[i] += r[i];
+    kernels::apply_activation_inplace(act, y, n);
+  });
+}
+
 }  // namespace
 
 std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
@@ -174,30 +192,48 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
   }
   Shape out{batch, m};
   for (int64_t d : win.out_shape()) out.push_back(d);
+  // ONNX's Conv has three inputs; a fourth is the residual of fuse_residual_add, which marks it.
+  if (ctx.num_inputs() > 3 && ctx.attr_int("_residual", 0) == 0) {
+    ctx.fail("Conv takes at most 3 inputs, got " + std::to_string(ctx.num_inputs()));
+  }
+  const bool has_residual = ctx.num_inputs() > 3 && ctx.has_input(3);
+  if (has_residual) {
+    ctx.expect_dtype(3, {DType::kFloat32});
+    if (ctx.shape(3) != out) {
+      ctx.fail("residual (input 3) has shape " + shape_to_string(ctx.shape(3)) + ", expected " +
+               shape_to_string(out));
+    }
+  }
   ctx.set_output(0, DType::kFloat32, out);
   if (!ctx.kernel_wanted()) return nullptr;
 
+  const kernels::Activation act = kernels::fused_activation(ctx);
   kernels::GemmEpilogue base;
-  base.activation = kernels::fused_activation(ctx);
+  // With a residual, every path but the direct one leaves the activation to with_residual.
+  base.activation = has_residual ? kernels::Activation{} : act;
+  const int64_t out_numel = batch * m * win.out_size();
+  auto finish = [&](std::unique_ptr<Kernel> k) {
+    return has_residual ? with_residual(std::move(k), act, out_numel) : std::move(k);
+  };
   const int64_t p = win.out_size(), kg = cg * win.k_size(), in_size = win.in_size();
 
   if (group == c && group > 1) {
-    return make_kernel([=](const KernelArgs& args) {
+    return finish(make_kernel([=](const KernelArgs& args) {
       kernels::conv_depthwise(
           static_cast<const float*>(args.in[0]), static_cast<const float*>(args.in[1]),
           has_bias ? static_cast<const float*>(args.in[2]) : nullptr, win, batch, c, mg,
           base.activation, static_cast<float*>(args.out[0]), args.pool);
-    });
+    }));
   }
 
   const compress::CompressionSpec spec = kernels::node_compression(ctx);
   if (spec.kind != compress::CompressionSpec::Kind::kNone && group == 1 && ctx.is_constant(1)) {
-    return prepare_compressed_conv(ctx, win, spec, batch, c, m, has_bias, base);
+    return finish(prepare_compressed_conv(ctx, win, spec, batch, c, m, has_bias, base));
   }
 
   const formats::WeightFormat wf = kernels::node_weight_format(ctx);
   if (wf.id != formats::FormatId::kFp32 && group == 1 && ctx.is_constant(1)) {
-    return prepare_narrow_conv(ctx, win, wf, batch, c, m, has_bias, base);
+    return finish(prepare_narrow_conv(ctx, win, wf, batch, c, m, has_bias, base));
   }
 
   if (p <= kSmallP && group == 1 && ctx.is_constant(1)) {
@@ -206,7 +242,7 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
     ctx.release_constant(1);
     const int64_t rows_floats = (p * kg + 15) / 16 * 16;
     ctx.request_scratch(static_cast<size_t>(rows_floats + p * m) * sizeof(float));
-    return make_kernel([=](const KernelArgs& args) {
+    return finish(make_kernel([=](const KernelArgs& args) {
       const float* x = static_cast<const float*>(args.in[0]);
       float* y = static_cast<float*>(args.out[0]);
       float* rows = static_cast<float*>(args.scratch);
@@ -222,7 +258,7 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
             for (int64_t j = 0; j < p; ++j) yn[i * p + j] = yt[j * m + i];
         }
       }
-    });
+    }));
   }
 
   // "_conv_algo" = "im2col" (set by tests and benchmarks only) keeps the im2col path.
@@ -234,10 +270,11 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
     return make_kernel([=](const KernelArgs& args) {
       const float* x = static_cast<const float*>(args.in[0]);
       const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
+      const float* res = has_residual ? static_cast<const float*>(args.in[3]) : nullptr;
       float* y = static_cast<float*>(args.out[0]);
       for (int64_t n = 0; n < batch; ++n) {
-        kernels::direct_conv(*dc, x + n * c * in_size, bias, base.activation, y + n * m * p,
-                             static_cast<float*>(args.scratch), args.pool);
+        kernels::direct_conv(*dc, x + n * c * in_size, bias, res ? res + n * m * p : nullptr, act,
+                             y + n * m * p, static_cast<float*>(args.scratch), args.pool);
       }
     });
   }
@@ -252,7 +289,7 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
   const int64_t slot_floats = kernels::packed_b_floats(kg, block);
   ctx.request_scratch(static_cast<size_t>(slots * slot_floats) * sizeof(float));
 
-  return make_kernel([=](const KernelArgs& args) {
+  return finish(make_kernel([=](const KernelArgs& args) {
     const float* x = static_cast<const float*>(args.in[0]);
     const float* w = static_cast<const float*>(args.in[1]);
     const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
@@ -275,7 +312,7 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
         for (int64_t item = s; item < items; item += slots)
           do_item(item, scratch + s * slot_floats);
     });
-  });
+  }));
 }
 
 }  // namespace softdpu::runtime

@@ -78,11 +78,15 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
 
 namespace {
 
-// X [C, H, W] into the zero-padded phase planes of channels [c0, c1). Each plane row is a zero
+// X [C, H, W] into rows [rq0, rq1) of every zero-padded phase plane. Each plane row is a zero
 // head, a (strided) copy of the input row and a zero tail; the bounds come from the phase and
 // padding once per plane, so the copy loop has no test per element.
-void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, float* xs) {
+void phase_split(const DirectConv& p, const float* x, int64_t rq0, int64_t rq1, float* xs) {
   const Window& w = p.win;
+  // A stride-2 row is a gather of every other float: a scalar loop costs as much as a third of
+  // a stride-2 conv's tiles (resnet_cnn's 32->64 s2 3x3), the AVX-512 one a few percent.
+  const auto copy2 =
+      active_isa() == Isa::kAvx512 ? &detail::copy_stride2_avx512 : &detail::copy_stride2_scalar;
   const int64_t plane = p.hq * p.wq, h = w.in[1], wd = w.in[2];
   for (int64_t pw = 0; pw < p.sw; ++pw) {
     // Plane columns cq read input column cq * sw + pw - pad: inside for cq in [lo, hi).
@@ -91,13 +95,13 @@ void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, fl
     const int64_t last = wd - 1 + w.pad[2] - pw;  // cq * sw <= last
     const int64_t hi = std::clamp<int64_t>(last < 0 ? 0 : last / p.sw + 1, lo, p.wq);
     const int64_t iw0 = lo * p.sw + pw - w.pad[2];
-    for (int64_t ci = c0; ci < c1; ++ci) {
+    for (int64_t ci = 0; ci < p.c; ++ci) {
       const float* xc = x + ci * h * wd;
       for (int64_t ph = 0; ph < p.sh; ++ph) {
         // A 1x1 stride-2 conv reads one phase in four: the others are never built.
         if (!p.phase_read[static_cast<size_t>(ph * p.sw + pw)]) continue;
         float* dst = xs + ((ci * p.sh + ph) * p.sw + pw) * plane;
-        for (int64_t rq = 0; rq < p.hq; ++rq) {
+        for (int64_t rq = rq0; rq < rq1; ++rq) {
           float* d = dst + rq * p.wq;
           const int64_t ih = rq * p.sh + ph - w.pad[1];
           if (ih < 0 || ih >= h) {
@@ -108,6 +112,8 @@ void phase_split(const DirectConv& p, const float* x, int64_t c0, int64_t c1, fl
           std::fill(d, d + lo, 0.f);
           if (p.sw == 1) {
             std::copy(src, src + (hi - lo), d + lo);
+          } else if (p.sw == 2) {
+            copy2(src, hi - lo, d + lo);
           } else {
             for (int64_t j = 0; j < hi - lo; ++j) d[lo + j] = src[j * p.sw];
           }
@@ -134,8 +140,13 @@ constexpr int64_t kMinItemMacs = 32 * 1024;
 
 namespace detail {
 
+void copy_stride2_scalar(const float* src, int64_t n, float* dst) {
+  for (int64_t j = 0; j < n; ++j) dst[j] = src[2 * j];
+}
+
 void direct_conv_tiles_scalar(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
-                              int64_t v1, const float* bias, const Activation& act, float* y) {
+                              int64_t v1, const float* bias, const float* residual,
+                              const Activation& act, float* y) {
   const int64_t plane_out = p.win.out_size();
   const int64_t m0 = tile * kDirectConvMr, mr = std::min(kDirectConvMr, p.m - m0);
   const float* wt = p.w.data() + tile * p.k * kDirectConvMr;
@@ -150,45 +161,52 @@ void direct_conv_tiles_scalar(const DirectConv& p, const float* xs, int64_t tile
       }
     }
     for (int64_t r = 0; r < mr; ++r) {
-      float* o = y + (m0 + r) * plane_out + vec.out;
-      for (int64_t j = 0; j < vec.lanes; ++j)
-        o[j] = apply_activation(act, acc[r][j] + (bias ? bias[m0 + r] : 0.f));
+      const int64_t o = (m0 + r) * plane_out + vec.out;
+      for (int64_t j = 0; j < vec.lanes; ++j) {
+        float v = acc[r][j] + (bias ? bias[m0 + r] : 0.f);
+        if (residual) v += residual[o + j];
+        y[o + j] = apply_activation(act, v);
+      }
     }
   }
 }
 
 }  // namespace detail
 
-void direct_conv(const DirectConv& p, const float* x, const float* bias, const Activation& act,
-                 float* y, float* scratch, ThreadPool* pool) {
+void direct_conv(const DirectConv& p, const float* x, const float* bias, const float* residual,
+                 const Activation& act, float* y, float* scratch, ThreadPool* pool) {
   // The SIMD tiles read up to 15 lanes past a plane's end; keep those floats defined.
   std::fill(scratch + p.input_floats() - kSlack, scratch + p.input_floats(), 0.f);
   const int threads = pool ? pool->threads() : 1;
-  if (threads > 1 && p.c > 1) {
-    pool->parallel_for(p.c, 1, [&](int64_t c0, int64_t c1) { phase_split(p, x, c0, c1, scratch); });
+  const int64_t plane_out = p.win.out_size();
+  const bool parallel = threads > 1 && p.m * p.k * plane_out >= 2 * kMinItemMacs;
+  // Split by plane rows, in the proportions the tiles below split the output rows (and the
+  // previous conv split its output, this input): each thread then mostly reads rows it wrote
+  // itself, from its own L2, instead of half the planes from the other core's.
+  if (parallel) {
+    pool->parallel_for(p.hq, 1,
+                       [&](int64_t r0, int64_t r1) { phase_split(p, x, r0, r1, scratch); });
   } else {
-    phase_split(p, x, 0, p.c, scratch);
+    phase_split(p, x, 0, p.hq, scratch);
   }
   const detail::DirectTileFn fn = select_tiles();
   const bool in_register = detail::act_in_register(act.kind);
   const Activation tile_act = in_register ? act : Activation{};
   const int64_t tiles = (p.m + kDirectConvMr - 1) / kDirectConvMr;
   const int64_t nv = static_cast<int64_t>(p.vecs.size());
-  const int64_t plane_out = p.win.out_size();
   // Pixel vectors outer, output-channel tiles inner: a pair of vectors' input rows (every tap)
   // stays in L1 while the tiles pass over it, and the weights stream in order from L2.
   auto run = [&](int64_t v0, int64_t v1) {
     for (int64_t v = v0; v < v1; v += 2)
       for (int64_t t = 0; t < tiles; ++t)
-        fn(p, scratch, t, v, std::min(v + 2, v1), bias, tile_act, y);
+        fn(p, scratch, t, v, std::min(v + 2, v1), bias, residual, tile_act, y);
     if (in_register) return;
     const DirectConv::Vec& last = p.vecs[static_cast<size_t>(v1 - 1)];
     const int64_t o0 = p.vecs[static_cast<size_t>(v0)].out, o1 = last.out + last.lanes;
     for (int64_t oc = 0; oc < p.m; ++oc)
       apply_activation_inplace(act, y + oc * plane_out + o0, o1 - o0);
   };
-  const int64_t macs = p.m * p.k * plane_out;
-  if (threads <= 1 || macs < 2 * kMinItemMacs) {
+  if (!parallel) {
     run(0, nv);
     return;
   }

@@ -55,24 +55,36 @@ bool direct_conv_applies(const Window& w, int64_t group);
 std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t m,
                                              const float* weights);
 
-// One image: x [C, H, W] -> y [M, OH, OW] (+ bias[M], then act). `scratch` holds
-// input_floats() floats, 64-byte aligned. Splits pairs of pixel vectors over the pool. Dispatches
-// to the AVX-512, AVX2 or scalar tile by the active ISA.
-void direct_conv(const DirectConv& p, const float* x, const float* bias, const Activation& act,
-                 float* y, float* scratch, ThreadPool* pool);
+// One image: x [C, H, W] -> y [M, OH, OW] = act(conv + bias[M] + residual), bias and residual
+// optional (null). The residual [M, OH, OW] is a ResNet shortcut (passes/fuse_residual_add.cc):
+// adding it in the tile writes the block output once. `scratch` holds input_floats() floats,
+// 64-byte aligned. Splits pairs of pixel vectors over the pool. Dispatches to the AVX-512, AVX2
+// or scalar tile by the active ISA.
+void direct_conv(const DirectConv& p, const float* x, const float* bias, const float* residual,
+                 const Activation& act, float* y, float* scratch, ThreadPool* pool);
 
 namespace detail {
 
-// Computes output channels [tile * Mr, ...) for vectors [v0, v1) of one image: bias and act
-// applied, stored into y (the image's [M, OH*OW] output). xs is the phase-split input.
+// Computes output channels [tile * Mr, ...) for vectors [v0, v1) of one image: bias, residual
+// (laid out like y) and act applied, stored into y (the image's [M, OH*OW] output). xs is the
+// phase-split input.
 using DirectTileFn = void (*)(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
-                              int64_t v1, const float* bias, const Activation& act, float* y);
+                              int64_t v1, const float* bias, const float* residual,
+                              const Activation& act, float* y);
 void direct_conv_tiles_scalar(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
-                              int64_t v1, const float* bias, const Activation& act, float* y);
+                              int64_t v1, const float* bias, const float* residual,
+                              const Activation& act, float* y);
 void direct_conv_tiles_avx2(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
-                            int64_t v1, const float* bias, const Activation& act, float* y);
+                            int64_t v1, const float* bias, const float* residual,
+                            const Activation& act, float* y);
 void direct_conv_tiles_avx512(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
-                              int64_t v1, const float* bias, const Activation& act, float* y);
+                              int64_t v1, const float* bias, const float* residual,
+                              const Activation& act, float* y);
+
+// dst[j] = src[2 * j] for j < n: the row copy of a stride-2 phase plane. Reads src[0, 2n - 1)
+// only (the masked SIMD loads never touch src[2n - 1]).
+void copy_stride2_scalar(const float* src, int64_t n, float* dst);
+void copy_stride2_avx512(const float* src, int64_t n, float* dst);
 
 }  // namespace detail
 }  // namespace softdpu::kernels

@@ -31,7 +31,7 @@ SOFTDPU_AVX512 inline __m512 activate(__m512 v, const Activation& act) {
 template <int NP>
 SOFTDPU_AVX512 void tile(const DirectConv& p, const float* xs, const float* wt,
                          const DirectConv::Vec* vec, int64_t m0, int64_t mr, const float* bias,
-                         const Activation& act, float* y) {
+                         const float* residual, const Activation& act, float* y) {
   __m512 acc[kMr][NP];
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r)
@@ -59,23 +59,46 @@ SOFTDPU_AVX512 void tile(const DirectConv& p, const float* xs, const float* wt,
 #pragma GCC unroll 8
     for (int r = 0; r < kMr; ++r) {
       if (r >= mr) break;
+      const int64_t o = (m0 + r) * plane_out + vec[j].out;
       __m512 v = acc[r][j];
       if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[m0 + r]));
-      _mm512_mask_storeu_ps(y + (m0 + r) * plane_out + vec[j].out, mask, activate(v, act));
+      if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + o));
+      _mm512_mask_storeu_ps(y + o, mask, activate(v, act));
     }
   }
 }
 
 }  // namespace
 
+SOFTDPU_AVX512 void copy_stride2_avx512(const float* src, int64_t n, float* dst) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  int64_t j = 0;
+  // 16 outputs from src[2j, 2j + 31); the odd float src[2j + 31] is not needed, not read.
+  for (; j + 16 <= n; j += 16) {
+    const __m512 lo = _mm512_loadu_ps(src + 2 * j);
+    const __m512 hi = _mm512_maskz_loadu_ps(0x7fff, src + 2 * j + 16);
+    _mm512_storeu_ps(dst + j, _mm512_permutex2var_ps(lo, even, hi));
+  }
+  if (j < n) {
+    const int64_t need = 2 * (n - j) - 1;  // floats read: 1..29
+    const auto lo_mask = static_cast<__mmask16>(need >= 16 ? 0xffff : (1u << need) - 1);
+    const auto hi_mask = static_cast<__mmask16>(need > 16 ? (1u << (need - 16)) - 1 : 0);
+    const __m512 lo = _mm512_maskz_loadu_ps(lo_mask, src + 2 * j);
+    const __m512 hi = _mm512_maskz_loadu_ps(hi_mask, src + 2 * j + 16);
+    _mm512_mask_storeu_ps(dst + j, static_cast<__mmask16>((1u << (n - j)) - 1),
+                          _mm512_permutex2var_ps(lo, even, hi));
+  }
+}
+
 SOFTDPU_AVX512 void direct_conv_tiles_avx512(const DirectConv& p, const float* xs, int64_t t,
                                              int64_t v0, int64_t v1, const float* bias,
-                                             const Activation& act, float* y) {
+                                             const float* residual, const Activation& act,
+                                             float* y) {
   const int64_t m0 = t * kMr, mr = std::min<int64_t>(kMr, p.m - m0);
   const float* wt = p.w.data() + t * p.k * kMr;
   int64_t v = v0;
-  for (; v + 2 <= v1; v += 2) tile<2>(p, xs, wt, p.vecs.data() + v, m0, mr, bias, act, y);
-  if (v < v1) tile<1>(p, xs, wt, p.vecs.data() + v, m0, mr, bias, act, y);
+  for (; v + 2 <= v1; v += 2) tile<2>(p, xs, wt, p.vecs.data() + v, m0, mr, bias, residual, act, y);
+  if (v < v1) tile<1>(p, xs, wt, p.vecs.data() + v, m0, mr, bias, residual, act, y);
 }
 
 }  // namespace softdpu::kernels::detail

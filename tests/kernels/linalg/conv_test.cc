@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include "core/cpu.h"
 #include "kernels/linalg/conv_direct.h"
@@ -28,11 +29,14 @@ struct ConvCase {
   bool bias = true;
   bool w_const = true;
   std::string act = {};
-  bool im2col = false;  // force the im2col path where the direct one would apply
+  bool im2col = false;    // force the im2col path where the direct one would apply
+  bool residual = false;  // a fused residual (input 3, passes/fuse_residual_add.cc)
 };
 
-// Direct convolution; pads resolved here independently of the kernel.
-Tensor conv_naive(const ConvCase& t, const Tensor& x, const Tensor& w, const Tensor* b) {
+// Direct convolution; pads resolved here independently of the kernel. r (output-shaped, may be
+// null) is added before the activation.
+Tensor conv_naive(const ConvCase& t, const Tensor& x, const Tensor& w, const Tensor* b,
+                  const Tensor* r = nullptr) {
   const size_t nd = t.x.size() - 2;
   std::vector<int64_t> in(3, 1), k(3, 1), s(3, 1), d(3, 1), pb(3, 0), out(3, 1);
   for (size_t i = 0; i < nd; ++i) {
@@ -85,6 +89,7 @@ Tensor conv_naive(const ConvCase& t, const Tensor& x, const Tensor& w, const Ten
                     acc += double(xv) * wv;
                   }
             float v = float(acc);
+            if (r) v += r->data_as<float>()[yi];
             if (t.act == "Relu") v = std::max(v, 0.f);
             if (t.act == "Sigmoid") v = 1.f / (1.f + std::exp(-v));
             Y[yi++] = v;
@@ -102,14 +107,21 @@ void run_case(const ConvCase& t, int threads = 1) {
   if (!t.auto_pad.empty()) attrs["auto_pad"] = attr_string(t.auto_pad);
   if (!t.act.empty()) attrs["_activation"] = attr_string(t.act);
   if (t.im2col) attrs["_conv_algo"] = attr_string("im2col");
-  Tensor want = conv_naive(t, x, w, t.bias ? &b : nullptr);
+  std::vector<testing::OpInput> ins{in(x), in(w, t.w_const), t.bias ? in(b, true) : none()};
+  std::optional<Tensor> r;
+  if (t.residual) {
+    r = random_tensor(conv_naive(t, x, w, nullptr).shape(), -2, 2, 14);
+    ins.push_back(in(*r));
+    attrs["_residual"] = attr_int(1);
+  }
+  Tensor want = conv_naive(t, x, w, t.bias ? &b : nullptr, r ? &*r : nullptr);
   for (Isa isa : testing::supported_isas()) {
     ScopedIsa scope(isa);
     SCOPED_TRACE(::testing::Message()
                  << isa_name(isa) << " x=" << shape_to_string(t.x) << " w=" << shape_to_string(t.w)
-                 << " group=" << t.group << " threads=" << threads << " im2col=" << t.im2col);
-    auto out = testing::run_op(
-        OpType::kConv, {in(x), in(w, t.w_const), t.bias ? in(b, true) : none()}, attrs, 1, threads);
+                 << " group=" << t.group << " threads=" << threads << " im2col=" << t.im2col
+                 << " residual=" << t.residual);
+    auto out = testing::run_op(OpType::kConv, ins, attrs, 1, threads);
     ASSERT_EQ(out[0].shape(), want.shape());
     EXPECT_LT(testing::max_abs_diff(out[0], want), 2e-5f * std::sqrt(float(t.w[1] * 27)));
   }
@@ -241,6 +253,65 @@ TEST(LinalgConv, DirectPath) {
   }
 }
 
+// The residual of fuse_residual_add, added before the activation: in the direct path's tile
+// epilogue (every ISA, partial tiles and partial vectors) and after the product on the others.
+TEST(LinalgConv, FusedResidual) {
+  std::vector<ConvCase> cases = {
+      // resnet_cnn's block shapes, scaled down: 3x3 s1 and a 1x1 shortcut, Relu.
+      {.x = {1, 16, 16, 16}, .w = {16, 16, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"},
+      {.x = {1, 8, 32, 32}, .w = {24, 8, 1, 1}, .strides = {2, 2}, .bias = false},
+      // 13 output channels (a partial tile), rows of 16 + 13, batch 2, Sigmoid (applied after
+      // the tile, not in it).
+      {.x = {2, 5, 6, 31}, .w = {13, 5, 3, 3}, .act = "Sigmoid"},
+      // Rows of 14 (two partial AVX2 halves), stride 2, LeakyRelu-free Clip-free plain output.
+      {.x = {1, 3, 9, 29}, .w = {7, 3, 3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}},
+  };
+  for (ConvCase c : cases) {
+    c.residual = true;
+    run_case(c);
+    run_case(c, 2);
+    c.im2col = true;
+    run_case(c);
+  }
+  // The paths without a residual operand: narrow rows (im2col), few pixels, depthwise, run-time W.
+  run_case({.x = {1, 4, 7, 7},
+            .w = {6, 4, 3, 3},
+            .pads = {1, 1, 1, 1},
+            .act = "Relu",
+            .residual = true});
+  run_case({.x = {1, 6, 2, 2}, .w = {5, 6, 1, 1}, .act = "Relu", .residual = true});
+  run_case({.x = {1, 8, 9, 9},
+            .w = {8, 1, 3, 3},
+            .group = 8,
+            .pads = {1, 1, 1, 1},
+            .act = "Relu",
+            .residual = true});
+  run_case({.x = {1, 3, 5, 16},
+            .w = {4, 3, 3, 3},
+            .pads = {1, 1, 1, 1},
+            .w_const = false,
+            .residual = true});
+}
+
+// The stride-2 row copy of the phase planes, every length around the 16-lane steps, from a
+// buffer holding exactly the 2n - 1 floats it may read.
+TEST(LinalgConv, StrideTwoRowCopy) {
+  for (int64_t n = 1; n <= 40; ++n) {
+    std::vector<float> src(static_cast<size_t>(2 * n - 1));
+    for (size_t i = 0; i < src.size(); ++i) src[i] = float(i) + 0.5f;
+    for (Isa isa : testing::supported_isas()) {
+      std::vector<float> dst(static_cast<size_t>(n) + 1, -1.f);
+      if (isa == Isa::kAvx512) {
+        kernels::detail::copy_stride2_avx512(src.data(), n, dst.data());
+      } else {
+        kernels::detail::copy_stride2_scalar(src.data(), n, dst.data());
+      }
+      for (int64_t j = 0; j < n; ++j) ASSERT_EQ(dst[j], float(2 * j) + 0.5f) << "n " << n;
+      EXPECT_EQ(dst[n], -1.f) << "n " << n << ": wrote past the end";
+    }
+  }
+}
+
 TEST(LinalgConv, Errors) {
   auto x = random_tensor({1, 4, 5, 5});
   auto expect_fail = [&](std::vector<testing::OpInput> ins,
@@ -263,6 +334,11 @@ TEST(LinalgConv, Errors) {
   expect_fail({in(x), in(random_tensor({2, 4, 3, 3}))}, {{"auto_pad", attr_string("SAME")}},
               "auto_pad");
   expect_fail({in(random_tensor({1, 4, 5})), in(random_tensor({2, 4, 3, 3}))}, {}, "rank");
+  // A fourth input only with fuse_residual_add's mark, and then shaped like the output.
+  auto w = random_tensor({2, 4, 3, 3});
+  expect_fail({in(x), in(w), none(), in(random_tensor({1, 2, 3, 3}))}, {}, "at most 3 inputs");
+  expect_fail({in(x), in(w), none(), in(random_tensor({1, 2, 3, 4}))}, {{"_residual", attr_int(1)}},
+              "residual (input 3) has shape [1, 2, 3, 4]");
 }
 
 }  // namespace
