@@ -25,7 +25,7 @@ trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
 mkdir "$TMP/repo"
 for m in $MODELS; do ln -s "$PWD/models/$m" "$TMP/repo/$m"; done
-cpu_ns() { cat /proc/$1/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
+cpu_ns() { cat /proc/$1/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}'; }
 count() { curl -sf localhost:$PORT/v2/models/$1/stats | /usr/bin/python3 -c \
   "import json,sys; print(json.load(sys.stdin)['model_stats'][0]['inference_count'])"; }
 for r in $(seq "$ROUNDS"); do
