@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -234,8 +235,26 @@ int main(int argc, char** argv) {
                  "epoll (one event-loop thread), block (a thread per connection) or spin")
       ->check(CLI::IsMember({"epoll", "block", "spin"}))
       ->capture_default_str();
+  bool syscall_cost = false;
+  app.add_flag("--syscall-cost", syscall_cost,
+               "only print the CPU time of a trivial syscall (getppid), median of 5 x 100000");
   softdpu::bench::add_load_shape_options(app, &o, "connections (client threads)");
   CLI11_PARSE(app, argc, argv);
+  if (syscall_cost) {  // what each kernel entry costs here (PTI, paravirtualised VM)
+    pin(o.server_cpu);
+    std::vector<double> ns;
+    for (int k = 0; k < 5; ++k) {
+      timespec a{}, b{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+      for (int i = 0; i < 100000; ++i) (void)getppid();
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+      ns.push_back(((b.tv_sec - a.tv_sec) * 1e9 + static_cast<double>(b.tv_nsec - a.tv_nsec)) /
+                   1e5);
+    }
+    std::sort(ns.begin(), ns.end());
+    std::printf("syscall (getppid) CPU time: %.0f ns\n", ns[2]);
+    return 0;
+  }
 
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
