@@ -142,12 +142,28 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ += "\r\n\r\n";
     body_ = std::move(body);
     const std::array<net::const_buffer, 2> out{net::buffer(head_), net::buffer(body_)};
-    net::async_write(stream_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (!ec && self->linger_) return self->linger_close();
-      if (ec || !self->keep_open_) return self->close();
-      self->req_ = {};
-      self->read();
-    });
+    // Write now, without blocking: a batch-1 answer fits the socket's send buffer, and writing
+    // here spares its completion a trip through the event loop (an epoll_wait, 1.2 us of kernel
+    // entry on this VM). Only what the socket did not take goes through async_write.
+    beast::error_code ec;
+    tcp::socket& socket = stream_.socket();
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    const size_t n = ec ? 0 : net::write(socket, out, ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+      beast::buffers_suffix<std::array<net::const_buffer, 2>> rest(out);
+      rest.consume(n);
+      net::async_write(stream_, rest, [self = shared_from_this()](beast::error_code e, size_t) {
+        self->on_written(e);
+      });
+      return;
+    }
+    on_written(ec);
+  }
+  void on_written(beast::error_code ec) {
+    if (!ec && linger_) return linger_close();
+    if (ec || !keep_open_) return close();
+    req_ = {};
+    read();
   }
   void append_number(int64_t v) {
     char digits[24];
