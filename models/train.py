@@ -614,6 +614,11 @@ def export(name, model, shape, test_set, accuracy, epochs, args):
         "inputs": [{"name": "input", "datatype": "FP32", "shape": list(shape)}],
         "outputs": [{"name": "logits", "datatype": "FP32", "shape": [10]}],
     }
+    if name in ("fashion_mlp", "fashion_lstm"):
+        # the serving benchmark's models: merge what queued while the instance was busy, no
+        # waiting (docs/serving.md, "Dynamic batching for the peak")
+        config["dynamic_batching"] = {"preferred_batch_size": [2, 4, 8],
+                                      "max_queue_delay_microseconds": 0}
     with open(os.path.join(model_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")

@@ -2,13 +2,16 @@
 # Serving load benchmark (docs/serving.md, "Load benchmark"): `softdpu serve` on loopback with the
 # bundled fashion_mlp and fashion_lstm, batch 1, over REST JSON, REST binary and gRPC, against
 # `softdpu bench` in-process on the same core. On a 2-core machine the client would compete with
-# the server for the cores, so each gets its own: the server (one HTTP thread, one gRPC thread,
-# the batch-1 fast path running the model on them) and the in-process bench on CPU $SERVER_CPU,
-# the load generators on CPU $CLIENT_CPU.
+# the server for the cores, so each gets its own: the server (IO_THREADS HTTP and gRPC threads,
+# the batch-1 fast path running the model on them, the models' worker threads) and the in-process
+# bench on CPU $SERVER_CPU, the load generators on CPU $CLIENT_CPU.
 # Per round, model and transport: closed loop at 1 connection (latency at low load), closed loop
 # at 8 (the maximum throughput), then open loop at a quarter and at half of that maximum.
 #   bench/serving/run.sh [ROUNDS] [SECONDS] > runs.txt; bench/serving/summarize.py runs.txt
 # (from the repository root, after `ninja -C build softdpu softdpu_http_load softdpu_grpc_load`)
+# SOFTDPU (server binary), MODELS_DIR (where fashion_mlp/ and fashion_lstm/ are), IO_THREADS
+# (--http-threads and --grpc-threads, default 2) and LABEL (added to every line) let one driver
+# alternate two servers: bench/serving/run_ab.sh.
 set -eu
 ROUNDS=${1:-3}
 SECS=${2:-3}
@@ -17,14 +20,18 @@ PORT=${PORT:-18100}
 GPORT=${GPORT:-18101}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+SOFTDPU=${SOFTDPU:-$BUILD/softdpu}
+MODELS_DIR=${MODELS_DIR:-$PWD/models}
+IO_THREADS=${IO_THREADS:-2}
+LABEL=${LABEL:-}
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
 mkdir "$TMP/repo"
-for m in fashion_mlp fashion_lstm; do ln -s "$PWD/models/$m" "$TMP/repo/$m"; done
-taskset -c "$SERVER_CPU" "$BUILD/softdpu" serve --model-repository "$TMP/repo" --http-port $PORT \
-  --grpc-port $GPORT --metrics-port -1 --threads 1 --http-threads 1 --grpc-threads 1 \
-  >"$TMP/serve.log" 2>&1 &
+for m in fashion_mlp fashion_lstm; do ln -s "$MODELS_DIR/$m" "$TMP/repo/$m"; done
+taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-port $PORT \
+  --grpc-port $GPORT --metrics-port -1 --threads 1 --http-threads "$IO_THREADS" \
+  --grpc-threads "$IO_THREADS" >"$TMP/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
 client() { taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json; }
@@ -39,10 +46,10 @@ load() {  # model transport concurrency rate
 for r in $(seq "$ROUNDS"); do
   echo "# round $r, $(uptime)"
   for m in fashion_mlp fashion_lstm; do
-    taskset -c "$SERVER_CPU" "$BUILD/softdpu" bench "models/$m/1/model.onnx" --threads 1 \
-      --iterations 20000 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'round': $r, 'model': '$m', 'transport': 'in-process', 'load': '-', 'mode': 'closed', 'concurrency': 1, 'throughput_rps': j['throughput_per_s'], 'p50_us': j['p50_us'], 'p99_us': j['p99_us'], 'p999_us': None}))"
-    for t in bin grpc json; do
-      emit() { echo "{\"round\": $r, \"transport\": \"$t\", \"load\": \"$1\", \"run\": $2}"; }
+    taskset -c "$SERVER_CPU" "$SOFTDPU" bench "models/$m/1/model.onnx" --threads 1 \
+      --iterations 20000 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'round': $r, 'server': '$LABEL', 'model': '$m', 'transport': 'in-process', 'load': '-', 'mode': 'closed', 'concurrency': 1, 'throughput_rps': j['throughput_per_s'], 'p50_us': j['p50_us'], 'p99_us': j['p99_us'], 'p999_us': None}))"
+    for t in ${TRANSPORTS:-bin grpc json}; do
+      emit() { echo "{\"round\": $r, \"server\": \"$LABEL\", \"transport\": \"$t\", \"load\": \"$1\", \"run\": $2}"; }
       emit "closed, 1 connection" "$(load $m $t 1 0)"
       peak=$(load $m $t 8 0 || true)
       emit "closed, 8 connections (peak)" "$peak"

@@ -14,9 +14,11 @@ def main(path):
         if line.startswith("{"):
             j = json.loads(line)
             run = j.get("run", j)
-            rows[(run["model"], ORDER[j["transport"]], j["transport"], j["load"])].append(run)
-    print("| model | transport | load | runs | offered req/s | req/s | p50 µs | p99 µs | p99.9 µs |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+            rows[(run["model"], ORDER[j["transport"]], j["transport"], j["load"],
+                  j.get("server", ""))].append(run)
+    print("| model | transport | load | server | runs | offered req/s | req/s | p50 µs | p99 µs "
+          "| p99.9 µs |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
 
     def med(runs, k):
         vals = [r.get(k) for r in runs]
@@ -25,7 +27,7 @@ def main(path):
     fmt = lambda x: "-" if not x else (f"{x:.0f}" if x >= 100 else f"{x:.1f}")
     for key in sorted(rows):
         runs = rows[key]
-        print(f"| {key[0]} | {key[2]} | {key[3]} | {len(runs)} | {fmt(med(runs, 'offered_rps'))} | "
+        print(f"| {key[0]} | {key[2]} | {key[3]} | {key[4]} | {len(runs)} | {fmt(med(runs, 'offered_rps'))} | "
               f"{fmt(med(runs, 'throughput_rps'))} | {fmt(med(runs, 'p50_us'))} | "
               f"{fmt(med(runs, 'p99_us'))} | {fmt(med(runs, 'p999_us'))} |")
 

@@ -156,6 +156,28 @@ TEST_F(HttpEndpoints, BinaryTensorsBothWays) {
   EXPECT_EQ(got, session_logits("fashion_mlp", xr));
 }
 
+TEST_F(HttpEndpoints, AnswerLargerThanTheSocketBuffersArrivesWhole) {
+  // Session::send writes an answer at once on the non-blocking socket and hands what the socket
+  // did not take to async_write. An answer far larger than the socket buffers (the request's id
+  // is echoed back), read only after a pause so that the server has filled them, must arrive
+  // whole, and the connection must go on serving.
+  Tensor x = read_npy(kRoot + "/tests/data/models/fashion_mlp/input1.npy");
+  const std::string body = json_infer_body("input", x.shape(), x.data_as<float>());
+  json j = json::parse(body);
+  const std::string id(8u << 20, 'i');  // more than the send buffer (4 MiB at most) and the window
+  j["id"] = id;
+  TestClient c(server_->port());
+  c.send(boost::beast::http::verb::post, "/v2/models/fashion_mlp/infer", j.dump());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  HttpResult r = c.receive();
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  json out = r.parsed();
+  EXPECT_TRUE(out["id"] == id) << "id of " << out["id"].get<std::string>().size() << " bytes";
+  EXPECT_EQ(out["outputs"][0]["shape"], json::array({1, 10}));
+  auto again = c.post("/v2/models/fashion_mlp/infer", body);
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
 TEST_F(HttpEndpoints, StatisticsRepositoryAndMetrics) {
   TestClient c(server_->port());
   Tensor x = read_npy(kRoot + "/tests/data/models/fashion_mlp/input1.npy");
