@@ -38,18 +38,27 @@ def circulant_table():
 
 
 def eie_table():
-    print("| layer (K x N, weight / activation density) | dense fp32 | mxint8 | EIE sparse (4-bit codebook) "
-          "| fp32 / sparse | mxint8 / sparse | weight bytes fp32 / sparse |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    # BM_EieSparse runs apply() as the engine does (the row-entry kernel on AVX-512);
+    # BM_EieColumns the EIE column kernel; mxint8 only when its benchmarks were run.
+    mx = any(n.startswith("BM_EieMxint8/") for n in times)
+    print("| layer (K x N, weight / activation density) | dense fp32 | " + ("mxint8 | " if mx else "") +
+          "EIE column kernel | row-entry kernel | fp32 / column | fp32 / row-entry | fp32 / row-entry, "
+          "fastest of each | weight bytes fp32 / EIE | fp32 / (EIE + row entries) |")
+    print("|---|---:|" + ("---:|" if mx else "") + "---:|---:|---:|---:|---:|---:|---:|")
     shapes = {"Alex-6": "9216 x 4096, 9% / 35%", "Alex-7": "4096 x 4096, 9% / 35%",
               "Alex-8": "4096 x 1000, 25% / 38%", "VGG-6": "25088 x 4096, 4% / 18%",
               "NT-LSTM": "1201 x 2400, 10% / 100%"}
     for l, desc in shapes.items():
-        if f"BM_EieSparse/{l}" not in times:
+        if f"BM_EieSparse/{l}" not in times or f"BM_EieColumns/{l}" not in times:
             continue
-        d, q, s = med(f"BM_EieDense/{l}"), med(f"BM_EieMxint8/{l}"), med(f"BM_EieSparse/{l}")
-        wb = counters[f"BM_EieDense/{l}"]["weight_bytes"] / counters[f"BM_EieSparse/{l}"]["weight_bytes"]
-        print(f"| {l} ({desc}) | {d:.0f} | {q:.0f} | {s:.0f} | {d / s:.1f}x | {q / s:.1f}x | {wb:.0f}x |")
+        d, c, s = med(f"BM_EieDense/{l}"), med(f"BM_EieColumns/{l}"), med(f"BM_EieSparse/{l}")
+        best = min(times[f"BM_EieDense/{l}"]) / min(times[f"BM_EieSparse/{l}"])
+        dense_b = counters[f"BM_EieDense/{l}"]["weight_bytes"]
+        eie_b = counters[f"BM_EieSparse/{l}"]["weight_bytes"]
+        rows_b = counters[f"BM_EieSparse/{l}"].get("row_entry_bytes", 0)
+        q = f"{med(f'BM_EieMxint8/{l}'):.0f} | " if mx else ""
+        print(f"| {l} ({desc}) | {d:.0f} | {q}{c:.0f} | {s:.0f} | {d / c:.1f}x | {d / s:.1f}x | "
+              f"{best:.1f}x | {dense_b / eie_b:.0f}x | {dense_b / (eie_b + rows_b):.0f}x |")
 
 
 print(f"runs per benchmark: {max(len(t) for t in times.values())}; medians of CPU time per call (us)\n")

@@ -3,10 +3,12 @@
 //
 //   BM_CircDense/<n>, BM_CircMxint8/<n>   y = W x with W n x n, dense
 //   BM_Circulant/<n>/b<b>                 the same product with W block-circulant (FFT path)
-//   BM_EieDense/<layer>, BM_EieMxint8/<layer>, BM_EieSparse/<layer>
+//   BM_EieDense/<layer>, BM_EieMxint8/<layer>, BM_EieSparse/<layer>, BM_EieColumns/<layer>
 //       the EIE paper's layers (Han et al., ISCA'16, Table III) with its weight and activation
 //       densities; the sparse weights use a 4-bit codebook (EIE's format); the activations are
-//       ReLU-like (zeros at the given rate), which only the sparse kernel exploits.
+//       ReLU-like (zeros at the given rate), which only the sparse kernels exploit. BM_EieSparse
+//       runs apply() as the engine does (the row-entry kernel on AVX-512), BM_EieColumns the
+//       EIE column kernel (SparseOptions::row_entries = false) for the A/B.
 // "weight_bytes" is what each kernel streams per call. Dense weights of these sizes come from
 // DRAM on every call (>= 4 MiB); compressed ones may fit in cache: that is the point.
 #include <benchmark/benchmark.h>
@@ -123,8 +125,8 @@ void run_circulant(benchmark::State& state, int64_t n, int b) {
   weight_counters(state, double(cm.bytes()), n, n);
 }
 
-void run_sparse(benchmark::State& state, int64_t n, int64_t k, double w_density,
-                double act_density) {
+void run_sparse(benchmark::State& state, int64_t n, int64_t k, double w_density, double act_density,
+                bool row_entries) {
   std::unique_ptr<compress::SparseMatrix> sm;
   {
     // Random pruning mask: magnitude pruning of i.i.d. weights keeps a random subset too.
@@ -133,8 +135,8 @@ void run_sparse(benchmark::State& state, int64_t n, int64_t k, double w_density,
     std::uniform_real_distribution<float> u(0.f, 1.f);
     for (float& x : w)
       if (u(rng) >= w_density) x = 0.f;
-    sm = std::make_unique<compress::SparseMatrix>(w.data(), n, k, k,
-                                                  compress::SparseOptions{1, 4, "fp32"});
+    sm = std::make_unique<compress::SparseMatrix>(
+        w.data(), n, k, k, compress::SparseOptions{1, 4, "fp32", row_entries});
   }
   const std::vector<float> x = activations(size_t(k), act_density, 2);
   std::vector<float> y(static_cast<size_t>(n));
@@ -146,6 +148,7 @@ void run_sparse(benchmark::State& state, int64_t n, int64_t k, double w_density,
   }
   weight_counters(state, double(sm->bytes()), n, k);
   state.counters["entries"] = double(sm->entries());
+  state.counters["row_entry_bytes"] = double(sm->row_entry_bytes());
 }
 
 struct EieLayer {
@@ -184,7 +187,10 @@ const bool kRegistered = [] {
       run_mxint8(st, l.n, l.k, l.act_density);
     })->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_EieSparse/" + s).c_str(), [=](benchmark::State& st) {
-      run_sparse(st, l.n, l.k, l.w_density, l.act_density);
+      run_sparse(st, l.n, l.k, l.w_density, l.act_density, true);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_EieColumns/" + s).c_str(), [=](benchmark::State& st) {
+      run_sparse(st, l.n, l.k, l.w_density, l.act_density, false);
     })->Unit(benchmark::kMicrosecond);
   }
   return true;

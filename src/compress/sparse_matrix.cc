@@ -6,6 +6,7 @@
 #include "compress/epilogue.h"
 #include "compress/sparse.h"
 #include "compress/sparse_columns.h"
+#include "compress/sparse_row_entries.h"
 #include "core/cpu.h"
 
 namespace softdpu::compress {
@@ -85,6 +86,9 @@ SparseMatrix::SparseMatrix(const float* w, int64_t n, int64_t k, int64_t ldw,
       }
       pe.col_ptr[c + 1] = static_cast<uint32_t>(pe.code.size());
     }
+    // The kernel layout is derived from the EIE encoding itself, so both represent one matrix.
+    if (bits_ > 0 && opt.row_entries && detected_isa() == Isa::kAvx512 && pe.rows > 0)
+      pe.row_entries = detail::RowEntries::from_csc(pe.rows, k, pe.col_ptr, pe.code);
   }
 }
 
@@ -115,6 +119,12 @@ size_t SparseMatrix::bytes() const {
   return b + codebook_.size() * value_bytes;
 }
 
+size_t SparseMatrix::row_entry_bytes() const {
+  size_t b = 0;
+  for (const Pe& pe : pe_) b += pe.row_entries.bytes();
+  return b;
+}
+
 std::string SparseMatrix::format() const {
   if (bits_ == 0) return "sparse";
   return "sparse-cb" + std::to_string(bits_) + (values_ == "fp32" ? "" : "-" + values_);
@@ -136,22 +146,54 @@ void SparseMatrix::decode(float* w, int64_t ldw) const {
   }
 }
 
-size_t SparseMatrix::scratch_bytes(int64_t m) const {
-  // One accumulator per output row (each PE uses its own stretch), reused for every batch row.
-  return (static_cast<size_t>(n_) + 16 * pe_.size()) * sizeof(float);
+int64_t SparseMatrix::pe_scratch_floats() const {
+  // Accumulators for PE 0's rows (it owns the most) rounded to 16 floats, then the active
+  // columns (index, x) of the row-entry kernel.
+  return (pe_[0].rows + 15) / 16 * 16 + 2 * k_;
+}
+
+size_t SparseMatrix::scratch_bytes(int64_t) const {
+  // Each PE its own stretch, reused for every batch row.
+  return static_cast<size_t>(pe_scratch_floats()) * pe_.size() * sizeof(float);
+}
+
+void SparseMatrix::run_row_entries(const detail::RowEntries& re, const float* x, float* scratch,
+                                   bool avx512) const {
+  // The non-zero activations (EIE's activation skipping), once for all row blocks.
+  const int64_t acc_floats = (pe_[0].rows + 15) / 16 * 16;
+  int32_t* active = reinterpret_cast<int32_t*>(scratch + acc_floats);
+  float* xa = scratch + acc_floats + k_;
+  int64_t na = 0;
+  for (int64_t c = 0; c < k_; ++c) {
+    if (x[c] == 0.f) continue;
+    active[na] = static_cast<int32_t>(c);
+    xa[na++] = x[c];
+  }
+  alignas(64) float cb[16] = {};
+  std::copy(codebook_.begin(), codebook_.end(), cb);
+  if (avx512) {
+    detail::row_entries_avx512(re, cb, active, xa, na, scratch);
+  } else {
+    detail::row_entries_scalar(re, cb, active, xa, na, scratch);
+  }
 }
 
 void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-                          const kernels::GemmEpilogue& ep, float* acc, bool fast) const {
+                          const kernels::GemmEpilogue& ep, float* scratch, Kernel kernel) const {
   const Pe& pe = pe_[p];
   const int pes = static_cast<int>(pe_.size());
   const uint32_t* ptr = pe.col_ptr.data();
   const uint8_t* code = pe.code.data();
+  const bool fast = kernel == Kernel::kFast;
   const bool avx512 = fast && active_isa() == Isa::kAvx512;
+  const bool rows16 = pe.row_entries.blocks > 0 && (avx512 || kernel == Kernel::kRowEntriesScalar);
+  float* acc = scratch;
   for (int64_t r = 0; r < m; ++r) {
     const float* xr = x + r * ldx;
-    std::fill(acc, acc + pe.rows, 0.f);
-    if (avx512) {
+    if (!rows16) std::fill(acc, acc + pe.rows, 0.f);
+    if (rows16) {
+      run_row_entries(pe.row_entries, xr, scratch, avx512);
+    } else if (avx512) {
       // Weights picked by vpermps, kept in a register: sparse_columns_avx512.cc.
       const float* val = bits_ > 0 ? nullptr : pe.value.data();
       auto next_active = [&](int64_t c) {
@@ -227,31 +269,31 @@ void SparseMatrix::run_pe(int p, int64_t m, const float* x, int64_t ldx, float* 
 
 void SparseMatrix::apply_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                                 const kernels::GemmEpilogue& ep, void* scratch) const {
-  float* acc = static_cast<float*>(scratch);
-  int64_t off = 0;
-  for (int p = 0; p < pes(); ++p) {
-    run_pe(p, m, x, ldx, y, ldy, ep, acc + off, false);
-    off += (pe_[p].rows + 15) / 16 * 16;
-  }
+  float* s = static_cast<float*>(scratch);
+  for (int p = 0; p < pes(); ++p)
+    run_pe(p, m, x, ldx, y, ldy, ep, s + p * pe_scratch_floats(), Kernel::kEieScalar);
+}
+
+void SparseMatrix::apply_row_entries_scalar(int64_t m, const float* x, int64_t ldx, float* y,
+                                            int64_t ldy, const kernels::GemmEpilogue& ep,
+                                            void* scratch) const {
+  float* s = static_cast<float*>(scratch);
+  for (int p = 0; p < pes(); ++p)
+    run_pe(p, m, x, ldx, y, ldy, ep, s + p * pe_scratch_floats(), Kernel::kRowEntriesScalar);
 }
 
 void SparseMatrix::apply(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                          const kernels::GemmEpilogue& ep, ThreadPool* pool, void* scratch) const {
   if (m <= 0) return;
-  float* acc = static_cast<float*>(scratch);
+  float* s = static_cast<float*>(scratch);
+  const int64_t stride = pe_scratch_floats();
   if (!pool || pes() == 1) {
-    int64_t off = 0;
-    for (int p = 0; p < pes(); ++p) {
-      run_pe(p, m, x, ldx, y, ldy, ep, acc + off, true);
-      off += (pe_[p].rows + 15) / 16 * 16;
-    }
+    for (int p = 0; p < pes(); ++p) run_pe(p, m, x, ldx, y, ldy, ep, s + p * stride, Kernel::kFast);
     return;
   }
-  // PE p's accumulators start after those of PEs 0..p-1, each rounded to 16 floats.
-  const int64_t stride = (pe_[0].rows + 15) / 16 * 16;  // PE 0 owns the most rows
   pool->parallel_for(pes(), 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
-      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, acc + p * stride, true);
+      run_pe(static_cast<int>(p), m, x, ldx, y, ldy, ep, s + p * stride, Kernel::kFast);
   });
 }
 

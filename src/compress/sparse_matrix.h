@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "compress/compressed_matrix.h"
+#include "compress/sparse_row_entries.h"
 
 namespace softdpu::compress {
 
@@ -24,6 +25,9 @@ struct SparseOptions {
   int pes = 1;                           // row interleave (EIE's processing elements)
   int codebook_bits = 0;                 // 0 = exact values; 1..4 = shared values (4-bit entries)
   std::string codebook_values = "fp32";  // precision of the shared values: fp32, bf16, fp16
+  // Codebook layers on AVX-512 CPUs: also derive the row-indexed kernel layout
+  // (sparse_row_entries.h) and run apply() on it; false keeps the EIE kernels (benchmarks' A/B).
+  bool row_entries = true;
 };
 
 class SparseMatrix final : public CompressedMatrix {
@@ -37,7 +41,12 @@ class SparseMatrix final : public CompressedMatrix {
   size_t scratch_bytes(int64_t m) const override;
   void apply(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
              const kernels::GemmEpilogue& ep, ThreadPool* pool, void* scratch) const override;
+  // The EIE storage (entries, column pointers, codebook): the format of the layer.
   size_t bytes() const override;
+  // The row-indexed kernel layout held next to it (0 when not derived): what apply() streams
+  // then.
+  size_t row_entry_bytes() const;
+  bool has_row_entries() const { return pe_[0].row_entries.blocks > 0; }
   std::string format() const override;
 
   // The dense matrix the encoding represents (tests: round trips; the reference for apply()).
@@ -50,19 +59,29 @@ class SparseMatrix final : public CompressedMatrix {
   // The reference twin of apply(): one entry at a time, the row and the codebook product computed
   // per entry. apply() multiplies the codebook by x once per column and decodes rows 8 at a time
   // (SWAR); with AVX-512 the weights of 16 entries come from one vpermps and stay in a register
-  // (sparse_columns_avx512.cc), elsewhere from a table load per entry (plain C++).
+  // (sparse_columns_avx512.cc), elsewhere from a table load per entry (plain C++). With row
+  // entries and AVX-512, apply() runs their kernel (sparse_row_entries_avx512.cc).
   void apply_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
                     const kernels::GemmEpilogue& ep, void* scratch) const;
+  // The scalar twin of the row-entry kernel (has_row_entries() only).
+  void apply_row_entries_scalar(int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                const kernels::GemmEpilogue& ep, void* scratch) const;
 
  private:
   struct Pe {
-    int64_t rows = 0;               // rows this PE owns: r = pe + i * pes
-    std::vector<uint32_t> col_ptr;  // K + 1 entry offsets
-    std::vector<uint8_t> code;      // per entry: (codebook index << 4) | z
-    std::vector<float> value;       // per entry, exact values only (codebook_bits = 0)
+    int64_t rows = 0;                // rows this PE owns: r = pe + i * pes
+    std::vector<uint32_t> col_ptr;   // K + 1 entry offsets
+    std::vector<uint8_t> code;       // per entry: (codebook index << 4) | z
+    std::vector<float> value;        // per entry, exact values only (codebook_bits = 0)
+    detail::RowEntries row_entries;  // kernel layout derived from code / col_ptr (or empty)
   };
+  enum class Kernel { kFast, kEieScalar, kRowEntriesScalar };
   void run_pe(int p, int64_t m, const float* x, int64_t ldx, float* y, int64_t ldy,
-              const kernels::GemmEpilogue& ep, float* acc, bool fast) const;
+              const kernels::GemmEpilogue& ep, float* scratch, Kernel kernel) const;
+  // Accumulators of one batch row into scratch[0 .. rows).
+  void run_row_entries(const detail::RowEntries& re, const float* x, float* scratch,
+                       bool avx512) const;
+  int64_t pe_scratch_floats() const;  // per PE: accumulators, then the active-column list
 
   int64_t n_, k_;
   int bits_;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "compress/compressed_matrix.h"
@@ -180,6 +182,45 @@ std::vector<float> dense_ref(const std::vector<float>& w, int64_t n, int64_t k,
   return y;
 }
 
+// apply() (every ISA the CPU has, AVX-512 also with a pool), the EIE scalar twin and, when the
+// row-indexed layout was derived, its scalar twin, all against the dense product of the decoded
+// matrix.
+void expect_kernels_match_dense(const SparseMatrix& s, const std::vector<float>& x, int64_t m,
+                                ThreadPool* pool, const std::string& what) {
+  const int64_t n = s.rows(), k = s.cols();
+  const std::vector<float> dw = decoded(s);
+  std::vector<float> bias(n), rb{0.5f, -0.25f}, y0(m * n);
+  for (int64_t i = 0; i < n; ++i) bias[i] = 0.01f * float(i % 100) - 0.2f;
+  for (int64_t i = 0; i < m * n; ++i) y0[i] = 0.1f * float(i % 7);
+  const std::vector<float> want = dense_ref(dw, n, k, x, m, bias.data(), rb.data(), y0, true);
+  std::vector<float> scratch(s.scratch_bytes(m) / sizeof(float) + 1);
+  for (int path = 0; path < 6; ++path) {
+    // Scalar and AVX2: the SWAR row decoding; AVX-512: the vector decode or the row-entry
+    // kernel; then the EIE scalar twin and the row-entry scalar twin.
+    constexpr Isa kIsa[] = {Isa::kScalar, Isa::kAvx2,   Isa::kAvx512,
+                            Isa::kAvx512, Isa::kScalar, Isa::kScalar};
+    if (kIsa[path] > detected_isa()) continue;
+    if (path == 5 && !s.has_row_entries()) continue;
+    ScopedIsa scope(kIsa[path]);
+    std::vector<float> y = y0;
+    kernels::GemmEpilogue ep;
+    ep.bias = bias.data();
+    ep.row_bias = rb.data();
+    ep.accumulate = true;
+    ep.activation.kind = kernels::ActKind::kRelu;
+    if (path == 4) {
+      s.apply_scalar(m, x.data(), k, y.data(), n, ep, scratch.data());
+    } else if (path == 5) {
+      s.apply_row_entries_scalar(m, x.data(), k, y.data(), n, ep, scratch.data());
+    } else {
+      s.apply(m, x.data(), k, y.data(), n, ep, path == 3 ? pool : nullptr, scratch.data());
+    }
+    for (int64_t i = 0; i < m * n; ++i)
+      ASSERT_NEAR(y[i], want[i], 1e-5f * std::max(1.f, std::fabs(want[i])))
+          << what << " m " << m << " path " << path << " [" << i << "]";
+  }
+}
+
 TEST(Sparse, KernelMatchesDenseExpansion) {
   ThreadPool pool(2);
   for (double wd : {0.0, 0.1, 0.5, 1.0}) {
@@ -191,45 +232,42 @@ TEST(Sparse, KernelMatchesDenseExpansion) {
           for (int64_t n : {45, 301, 700}) {
             const int64_t k = 70;
             const std::vector<float> w = sparse_random(n, k, wd, 13);
-            SparseMatrix s(w.data(), n, k, k, {pes, bits, "fp32"});
-            const std::vector<float> dw = decoded(s);
-            for (int64_t m : {1, 2}) {
-              const std::vector<float> x = sparse_random(m, k, xd, 17);
-              std::vector<float> bias(n), rb{0.5f, -0.25f}, y0(m * n);
-              for (int64_t i = 0; i < n; ++i) bias[i] = 0.01f * float(i) - 0.2f;
-              for (int64_t i = 0; i < m * n; ++i) y0[i] = 0.1f * float(i % 7);
-              std::vector<float> scratch(s.scratch_bytes(m) / sizeof(float) + 1);
-              for (int path = 0; path < 5; ++path) {
-                // apply() on each ISA the CPU has (scalar and AVX2: the SWAR row decoding;
-                // AVX-512: the vector decode), AVX-512 also with the pool, and the scalar twin.
-                constexpr Isa kIsa[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512,
-                                        Isa::kScalar};
-                if (kIsa[path] > detected_isa()) continue;
-                ScopedIsa scope(kIsa[path]);
-                ThreadPool* tp = path == 3 ? &pool : nullptr;
-                std::vector<float> y = y0;
-                kernels::GemmEpilogue ep;
-                ep.bias = bias.data();
-                ep.row_bias = rb.data();
-                ep.accumulate = true;
-                ep.activation.kind = kernels::ActKind::kRelu;
-                if (path == 4) {
-                  s.apply_scalar(m, x.data(), k, y.data(), n, ep, scratch.data());
-                } else {
-                  s.apply(m, x.data(), k, y.data(), n, ep, tp, scratch.data());
-                }
-                const std::vector<float> want =
-                    dense_ref(dw, n, k, x, m, bias.data(), rb.data(), y0, true);
-                for (int64_t i = 0; i < m * n; ++i)
-                  ASSERT_NEAR(y[i], want[i], 1e-5f * std::max(1.f, std::fabs(want[i])))
-                      << "w " << wd << " x " << xd << " bits " << bits << " pes " << pes << " m "
-                      << m << " path " << path << " n " << n << " [" << i << "]";
+            for (bool row_entries : {false, true}) {
+              const SparseMatrix s(w.data(), n, k, k, {pes, bits, "fp32", row_entries});
+              EXPECT_EQ(s.has_row_entries(),
+                        row_entries && bits > 0 && detected_isa() == Isa::kAvx512);
+              for (int64_t m : {1, 2}) {
+                std::ostringstream what;
+                what << "w " << wd << " x " << xd << " bits " << bits << " pes " << pes << " n "
+                     << n << " row entries " << row_entries;
+                expect_kernels_match_dense(s, sparse_random(m, k, xd, 17), m, &pool, what.str());
               }
             }
           }
         }
       }
     }
+  }
+}
+
+TEST(Sparse, RowEntriesSplitTallColumnsIntoRowBlocks) {
+  // Over 4096 rows per PE the 12-bit row index needs a second and third row block; 2 PEs halve
+  // the rows per PE (one block each plus a short one).
+  const int64_t n = 2 * 4096 + 37, k = 9;
+  const std::vector<float> w = sparse_random(n, k, 0.2, 23);
+  int64_t nz = 0;
+  for (float v : w) nz += v != 0.f;
+  ThreadPool pool(2);
+  for (int pes : {1, 2}) {
+    const SparseMatrix s(w.data(), n, k, k, {pes, 4, "fp32"});
+    if (s.has_row_entries()) {
+      // One 16-bit entry per non-zero (no padding), one 32-bit pointer per (block, column) + 1.
+      const int64_t blocks = pes == 1 ? 3 : 2 * 2;
+      EXPECT_EQ(s.row_entry_bytes(), size_t(2 * nz + 4 * (blocks * k + pes)));
+    }
+    for (double xd : {0.35, 1.0})
+      expect_kernels_match_dense(s, sparse_random(2, k, xd, 29), 2, &pool,
+                                 "pes " + std::to_string(pes));
   }
 }
 

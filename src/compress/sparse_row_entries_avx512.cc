@@ -1,0 +1,80 @@
+// AVX-512 kernel of the row-indexed layout (sparse_row_entries.h): per active column, the
+// codebook times x once; per 16 entries one load, one vpermps for their weights (kept in a
+// register, each moved to lane 0 by a shuffle) and 16 scalar accumulator updates whose rows come
+// straight from the entries in a general-purpose register.
+// GCC 12 warns about _mm512_undefined_*() inside its own intrinsics headers (a known false
+// positive of -Wmaybe-uninitialized, as in gemm_avx512.cc); silence it for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "compress/sparse_row_entries.h"
+
+#define SOFTDPU_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+
+namespace softdpu::compress::detail {
+namespace {
+
+// acc[row of entry j] += lane j of q for the 4 entries at e.
+SOFTDPU_AVX512 inline void add4(const uint16_t* e, __m128 q, float* acc) {
+  uint64_t w;
+  std::memcpy(&w, e, 8);  // little-endian: entry j is bits 16j .. 16j + 15
+  float* a0 = acc + ((w >> 4) & 0xFFF);
+  float* a1 = acc + ((w >> 20) & 0xFFF);
+  float* a2 = acc + ((w >> 36) & 0xFFF);
+  float* a3 = acc + ((w >> 52) & 0xFFF);
+  _mm_store_ss(a0, _mm_add_ss(_mm_load_ss(a0), q));
+  _mm_store_ss(a1, _mm_add_ss(_mm_load_ss(a1), _mm_permute_ps(q, 1)));
+  _mm_store_ss(a2, _mm_add_ss(_mm_load_ss(a2), _mm_permute_ps(q, 2)));
+  _mm_store_ss(a3, _mm_add_ss(_mm_load_ss(a3), _mm_permute_ps(q, 3)));
+}
+
+// The weights (scaled codebook entries) of the 16 entries at e.
+SOFTDPU_AVX512 inline __m512 weights(const uint16_t* e, __m512 scaled) {
+  const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e));
+  return _mm512_permutexvar_ps(_mm512_cvtepu16_epi32(raw), scaled);  // uses the low 4 bits
+}
+
+SOFTDPU_AVX512 void column(const uint16_t* e, uint32_t count, __m512 scaled, float* acc) {
+  uint32_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    const __m512 v = weights(e + i, scaled);
+    add4(e + i, _mm512_castps512_ps128(v), acc);
+    add4(e + i + 4, _mm512_extractf32x4_ps(v, 1), acc);
+    add4(e + i + 8, _mm512_extractf32x4_ps(v, 2), acc);
+    add4(e + i + 12, _mm512_extractf32x4_ps(v, 3), acc);
+  }
+  if (i == count) return;
+  // The last 1..15 entries: one more 16-entry load (the layout has slack after its last entry).
+  alignas(64) float w[16];
+  _mm512_store_ps(w, weights(e + i, scaled));
+  for (uint32_t j = 0; i + j < count; ++j) acc[e[i + j] >> 4] += w[j];
+}
+
+}  // namespace
+
+SOFTDPU_AVX512 void row_entries_avx512(const RowEntries& s, const float* codebook,
+                                       const int32_t* active, const float* x, int64_t n_active,
+                                       float* acc) {
+  std::fill(acc, acc + s.rows, 0.f);
+  const __m512 cb = _mm512_loadu_ps(codebook);
+  const uint16_t* entry = s.entry.data();
+  for (int64_t b = 0; b < s.blocks; ++b) {
+    const uint32_t* ptr = s.ptr.data() + b * s.cols;
+    float* out = acc + b * kEntryBlockRows;
+    for (int64_t a = 0; a < n_active; ++a) {
+      const int32_t c = active[a];
+      // The next active column's entries are elsewhere (L2/L3 for large layers), too short a
+      // run for the hardware prefetcher: fetch them while this column runs.
+      if (a + 1 < n_active) {
+        const int32_t nc = active[a + 1];
+        for (uint32_t e = ptr[nc]; e < ptr[nc + 1]; e += 32) __builtin_prefetch(entry + e);
+      }
+      column(entry + ptr[c], ptr[c + 1] - ptr[c], _mm512_mul_ps(cb, _mm512_set1_ps(x[a])), out);
+    }
+  }
+}
+
+}  // namespace softdpu::compress::detail
