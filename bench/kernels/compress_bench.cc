@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_data.h"
 #include "compress/circulant.h"
 #include "compress/circulant_matrix.h"
 #include "compress/sparse_matrix.h"
@@ -31,13 +32,7 @@ namespace {
 using namespace softdpu;
 using namespace softdpu::kernels;
 
-std::vector<float> normal_vec(size_t n, uint32_t seed, float sigma) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.f, sigma);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using bench::normal_vec;
 
 // ReLU-like activations: `density` of them positive, the rest exactly zero.
 std::vector<float> activations(size_t n, double density, uint32_t seed) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_data.h"
 #include "core/thread_pool.h"
 #include "formats/packed.h"
 #include "kernels/linalg/gemm.h"
@@ -35,13 +36,7 @@ namespace {
 using namespace softdpu;
 using namespace softdpu::kernels;
 
-std::vector<float> normal_vec(size_t n, uint32_t seed, float sigma) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.f, sigma);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using bench::normal_vec;
 
 void set_counters(benchmark::State& state, double weight_bytes, double n, double k) {
   state.counters["weights_B/s"] =
