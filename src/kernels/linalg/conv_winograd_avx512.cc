@@ -26,7 +26,7 @@ SOFTDPU_AVX512 inline __mmask16 lane_mask(int64_t lo, int64_t hi) {
 
 SOFTDPU_AVX512 void winograd_in_avx512(const WinogradConv& p, const float* planes, int64_t p0,
                                        int64_t p1, float* v) {
-  const int64_t plane = p.plane_floats(), we = p.we, xi_stride = p.c * p.block;
+  const int64_t plane = p.plane_floats(), we = p.we, xi_stride = p.v_stride();
   for (int64_t pn = p0; pn < p1; ++pn) {
     for (int64_t ci = 0; ci < p.c; ++ci) {
       const float* e = planes + 2 * ci * plane;
@@ -74,7 +74,7 @@ SOFTDPU_AVX512 void winograd_out_avx512(const WinogradConv& p, const float* mo, 
     return;
   }
   const bool relu = act.kind == ActKind::kRelu;
-  const int64_t xi_stride = p.m * p.block, plane_out = p.oh * p.ow;
+  const int64_t xi_stride = p.mo_stride(), plane_out = p.oh * p.ow;
   // Interleave the two output columns of 16 tiles into 32 consecutive pixels.
   const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi_idx =
