@@ -56,6 +56,15 @@ std::shared_ptr<WinogradConv> plan_winograd_conv(const Window& w, int64_t c, int
       std::min(std::max<int64_t>(kBlockBytes / per_tile / kLanes * kLanes, 2 * kLanes), tiles16);
   p->blocks = (p->tiles + p->block - 1) / p->block;
   p->slots = std::min(p->blocks, kMaxSlots);
+  for (int64_t r = 0; r <= p->slots; ++r) p->range_block.push_back(r * p->blocks / p->slots);
+  for (int64_t r = 0; r < p->slots; ++r) {
+    // Tiles [t0, t1) read plane rows 2 * ty0 .. 2 * ty1 + 3.
+    const int64_t t0 = p->range_block[r] * p->block;
+    const int64_t t1 = std::min(p->tiles, p->range_block[r + 1] * p->block);
+    const int64_t ty0 = t0 / p->tw, ty1 = (t1 - 1) / p->tw;
+    p->range_row.push_back(2 * ty0);
+    p->rows = std::max(p->rows, 2 * (ty1 - ty0) + 4);
+  }
 
   const int64_t panels = tiles16 / kLanes;
   for (int64_t pn = 0; pn < panels; ++pn) {
@@ -96,13 +105,15 @@ std::shared_ptr<WinogradConv> plan_winograd_conv(const Window& w, int64_t c, int
 
 namespace {
 
-// Channels [c0, c1) of X into the zero-padded even/odd column planes: plane (ci, parity) row pr
-// column k holds padded pixel (pr, 2k + parity), i.e. X[ci][pr - pad_t][2k + parity - pad_l].
-void split_planes(const WinogradConv& p, const float* x, int64_t c0, int64_t c1, float* planes) {
+// Rows [row0, row1) of the zero-padded even/odd column planes of X: plane (ci, parity) row pr
+// column k holds padded pixel (pr, 2k + parity), i.e. X[ci][pr - pad_t][2k + parity - pad_l],
+// stored at row pr - row0.
+void split_planes(const WinogradConv& p, const float* x, int64_t row0, int64_t row1,
+                  float* planes) {
   const auto copy2 =
       active_isa() == Isa::kAvx512 ? &detail::copy_stride2_avx512 : &detail::copy_stride2_scalar;
   const int64_t plane = p.plane_floats();
-  for (int64_t ci = c0; ci < c1; ++ci) {
+  for (int64_t ci = 0; ci < p.c; ++ci) {
     for (int64_t par = 0; par < 2; ++par) {
       const int64_t first = p.pad_l - par;  // 2k >= first
       const int64_t lo = std::clamp<int64_t>(first <= 0 ? 0 : (first + 1) / 2, 0, p.we);
@@ -110,8 +121,8 @@ void split_planes(const WinogradConv& p, const float* x, int64_t c0, int64_t c1,
       const int64_t hi = std::clamp<int64_t>(last < 0 ? 0 : last / 2 + 1, lo, p.we);
       const int64_t iw0 = 2 * lo + par - p.pad_l;
       float* dst = planes + (2 * ci + par) * plane;
-      for (int64_t pr = 0; pr < p.hp; ++pr) {
-        float* d = dst + pr * p.we;
+      for (int64_t pr = row0; pr < row1; ++pr) {
+        float* d = dst + (pr - row0) * p.we;
         const int64_t ir = pr - p.pad_t;
         if (ir < 0 || ir >= p.ih) {
           std::fill(d, d + p.we, 0.f);
@@ -129,8 +140,8 @@ void split_planes(const WinogradConv& p, const float* x, int64_t c0, int64_t c1,
 
 namespace detail {
 
-void winograd_in_scalar(const WinogradConv& p, const float* planes, int64_t p0, int64_t p1,
-                        float* v) {
+void winograd_in_scalar(const WinogradConv& p, const float* planes, int64_t row0, int64_t p0,
+                        int64_t p1, float* v) {
   const int64_t plane = p.plane_floats(), we = p.we, xi_stride = p.v_stride();
   for (int64_t pn = p0; pn < p1; ++pn) {
     for (int64_t ci = 0; ci < p.c; ++ci) {
@@ -142,7 +153,7 @@ void winograd_in_scalar(const WinogradConv& p, const float* planes, int64_t p0, 
       for (int32_t s = p.panel_seg[pn]; s < p.panel_seg[pn + 1]; ++s) {
         const WinogradConv::Seg& sg = p.segs[static_cast<size_t>(s)];
         for (int64_t j = sg.lane0; j < sg.lane1; ++j) {
-          const int64_t off = sg.in + (j - sg.lane0);
+          const int64_t off = sg.in - row0 * we + (j - sg.lane0);
           float d[4][4], t[4][4];
           for (int r = 0; r < 4; ++r) {
             d[r][0] = e[off + r * we];
@@ -213,38 +224,38 @@ void winograd_conv(const WinogradConv& p, const float* x, const float* bias, con
       avx512 ? &detail::winograd_in_avx512 : &detail::winograd_in_scalar;
   const detail::WinogradOutFn out_fn =
       avx512 ? &detail::winograd_out_avx512 : &detail::winograd_out_scalar;
-  float* planes = scratch;
-  std::fill(planes + p.input_floats() - 16, planes + p.input_floats(), 0.f);
-  const int threads = pool ? pool->threads() : 1;
-  if (threads > 1) {
-    pool->parallel_for(p.c, 1, [&](int64_t c0, int64_t c1) { split_planes(p, x, c0, c1, planes); });
-  } else {
-    split_planes(p, x, 0, p.c, planes);
-  }
   const int64_t panels_per_block = p.block / kLanes;
   const int64_t all_panels = static_cast<int64_t>(p.panel_seg.size()) - 1;
-  auto do_block = [&](int64_t b, int64_t slot) {
-    float* v = scratch + p.input_floats() + slot * (p.v_floats() + p.mo_floats());
+  // Range r in slot s: its plane rows, then its blocks (input transform, 16 products, output
+  // transform), all on one thread.
+  auto do_range = [&](int64_t r, int64_t s) {
+    float* planes = scratch + s * p.slot_floats();
+    float* v = planes + p.input_floats();
     float* mo = v + p.v_floats();
-    const int64_t pa = b * panels_per_block, pb = std::min(all_panels, pa + panels_per_block);
-    const int64_t nt = std::min(p.block, p.tiles - b * p.block);
-    in_fn(p, planes, pa, pb, v);
-    for (int64_t xi = 0; xi < 16; ++xi) {
-      gemm_packed(p.m, p.u.data() + xi * p.m * p.c, p.c, 1, {v + xi * p.v_stride(), p.c, nt},
-                  mo + xi * p.mo_stride(), p.block, {}, nullptr);
+    const int64_t row0 = p.range_row[static_cast<size_t>(r)];
+    split_planes(p, x, row0, std::min(p.hp, row0 + p.rows), planes);
+    for (int64_t b = p.range_block[static_cast<size_t>(r)];
+         b < p.range_block[static_cast<size_t>(r) + 1]; ++b) {
+      const int64_t pa = b * panels_per_block, pb = std::min(all_panels, pa + panels_per_block);
+      const int64_t nt = std::min(p.block, p.tiles - b * p.block);
+      in_fn(p, planes, row0, pa, pb, v);
+      for (int64_t xi = 0; xi < 16; ++xi) {
+        gemm_packed(p.m, p.u.data() + xi * p.m * p.c, p.c, 1, {v + xi * p.v_stride(), p.c, nt},
+                    mo + xi * p.mo_stride(), p.block, {}, nullptr);
+      }
+      out_fn(p, mo, pa, pb, bias, residual, act, y);
     }
-    out_fn(p, mo, pa, pb, bias, residual, act, y);
   };
+  const int threads = pool ? pool->threads() : 1;
   const int64_t ns = std::min<int64_t>(p.slots, threads);
   if (ns <= 1) {
-    for (int64_t b = 0; b < p.blocks; ++b) do_block(b, 0);
+    for (int64_t r = 0; r < p.slots; ++r) do_range(r, 0);
     return;
   }
-  // Contiguous runs of blocks per slot, one slot per thread: each thread reads the plane rows
-  // near the ones it wrote.
+  // One pool job: slot s runs ranges s, s + ns, ... (contiguous tile rows per range).
   pool->parallel_for(ns, 1, [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s)
-      for (int64_t b = s * p.blocks / ns; b < (s + 1) * p.blocks / ns; ++b) do_block(b, s);
+      for (int64_t r = s; r < p.slots; r += ns) do_range(r, s);
   });
 }
 

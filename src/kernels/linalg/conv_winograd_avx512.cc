@@ -24,8 +24,8 @@ SOFTDPU_AVX512 inline __mmask16 lane_mask(int64_t lo, int64_t hi) {
 
 }  // namespace
 
-SOFTDPU_AVX512 void winograd_in_avx512(const WinogradConv& p, const float* planes, int64_t p0,
-                                       int64_t p1, float* v) {
+SOFTDPU_AVX512 void winograd_in_avx512(const WinogradConv& p, const float* planes, int64_t row0,
+                                       int64_t p0, int64_t p1, float* v) {
   const int64_t plane = p.plane_floats(), we = p.we, xi_stride = p.v_stride();
   for (int64_t pn = p0; pn < p1; ++pn) {
     for (int64_t ci = 0; ci < p.c; ++ci) {
@@ -37,9 +37,9 @@ SOFTDPU_AVX512 void winograd_in_avx512(const WinogradConv& p, const float* plane
       for (int32_t s = p.panel_seg[pn]; s < p.panel_seg[pn + 1]; ++s) {
         const WinogradConv::Seg& sg = p.segs[static_cast<size_t>(s)];
         const __mmask16 k = lane_mask(sg.lane0, sg.lane1);
-        // Lane j reads offset sg.in + j - lane0; sg.in >= lane0 (plan_winograd_conv), so the
-        // base never points before the planes.
-        const int64_t base = sg.in - sg.lane0;
+        // Lane j reads offset sg.in - row0 * we + j - lane0; base >= 0 as the range's tiles
+        // before this segment number at least lane0 (plan_winograd_conv).
+        const int64_t base = sg.in - row0 * we - sg.lane0;
         for (int r = 0; r < 4; ++r) {
           const int64_t off = base + r * we;
           d[r][0] = _mm512_mask_loadu_ps(d[r][0], k, e + off);
