@@ -270,36 +270,32 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
   // path where it applies; otherwise the planner picks by shape.
   const char* env_algo = std::getenv("SOFTDPU_CONV_ALGO");
   const std::string algo = ctx.attr_string("_conv_algo", env_algo ? env_algo : "");
+  // The Winograd and direct paths: a planned conv (plan-time weights) run image by image, bias,
+  // residual and activation in its own epilogue.
+  auto per_image = [&](auto plan, auto conv) {
+    return make_kernel([=](const KernelArgs& args) {
+      const float* x = static_cast<const float*>(args.in[0]);
+      const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
+      const float* res = has_residual ? static_cast<const float*>(args.in[3]) : nullptr;
+      float* y = static_cast<float*>(args.out[0]);
+      for (int64_t n = 0; n < batch; ++n) {
+        conv(*plan, x + n * c * in_size, bias, res ? res + n * m * p : nullptr, act, y + n * m * p,
+             static_cast<float*>(args.scratch), args.pool);
+      }
+    });
+  };
   if (ctx.is_constant(1) && kernels::winograd_conv_applies(win, group) &&
       (algo == "winograd" || (algo.empty() && kernels::winograd_conv_pays(c, m)))) {
     auto wc = kernels::plan_winograd_conv(win, c, m, ctx.constant_as<float>(1));
     ctx.release_constant(1);
     ctx.request_scratch(static_cast<size_t>(wc->scratch_floats()) * sizeof(float));
-    return make_kernel([=](const KernelArgs& args) {
-      const float* x = static_cast<const float*>(args.in[0]);
-      const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
-      const float* res = has_residual ? static_cast<const float*>(args.in[3]) : nullptr;
-      float* y = static_cast<float*>(args.out[0]);
-      for (int64_t n = 0; n < batch; ++n) {
-        kernels::winograd_conv(*wc, x + n * c * in_size, bias, res ? res + n * m * p : nullptr, act,
-                               y + n * m * p, static_cast<float*>(args.scratch), args.pool);
-      }
-    });
+    return per_image(wc, &kernels::winograd_conv);
   }
   if (ctx.is_constant(1) && kernels::direct_conv_applies(win, group) && algo != "im2col") {
     auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1));
     ctx.release_constant(1);
     ctx.request_scratch(static_cast<size_t>(dc->input_floats()) * sizeof(float));
-    return make_kernel([=](const KernelArgs& args) {
-      const float* x = static_cast<const float*>(args.in[0]);
-      const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
-      const float* res = has_residual ? static_cast<const float*>(args.in[3]) : nullptr;
-      float* y = static_cast<float*>(args.out[0]);
-      for (int64_t n = 0; n < batch; ++n) {
-        kernels::direct_conv(*dc, x + n * c * in_size, bias, res ? res + n * m * p : nullptr, act,
-                             y + n * m * p, static_cast<float*>(args.scratch), args.pool);
-      }
-    });
+    return per_image(dc, &kernels::direct_conv);
   }
 
   // Pixel blocks: a multiple of 32 columns (the AVX-512 tile width) whose patches fit kBlockBytes.
