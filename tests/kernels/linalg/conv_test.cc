@@ -265,7 +265,7 @@ TEST(LinalgConv, DirectPath) {
 // The shared tolerance holds: the transforms add at most 4 (input) and 9/4 (weights) terms per
 // element, so the rounding error stays a few ulps of the sum of |products|, which grows like
 // sqrt(C * 9) for these random inputs (measured: at most 7.6e-6 over these cases, against
-// a bound of 1.5e-4 .. 5.9e-4; a sign error in one transform row fails every case).
+// a bound of 1.5e-4 .. 5.9e-4; a sign error in one row of the AVX-512 input transform fails).
 TEST(LinalgConv, WinogradPath) {
   Window w;
   w.nd = 2;
