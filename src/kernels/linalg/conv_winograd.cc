@@ -25,7 +25,7 @@ bool winograd_conv_applies(const Window& w, int64_t group) {
          w.stride[1] == 1 && w.stride[2] == 1 && w.dil[1] == 1 && w.dil[2] == 1;
 }
 
-// Measured (BM_Conv, docs/benchmarks.md): 1.14-1.8x faster than the direct conv from 32
+// Measured (BM_Conv, docs/benchmarks.md): 1.2-1.8x faster than the direct conv from 32
 // channels up; narrower layers were not measured and keep the direct conv.
 bool winograd_conv_pays(int64_t c, int64_t m) {
   return c >= 32 && m >= 32;
