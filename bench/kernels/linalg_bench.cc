@@ -137,8 +137,8 @@ softdpu::ir::Attribute string_attr(const std::string& s) {
 }
 
 // Conv KxK pad K/2 (+bias, fused ReLU) on [1, C, H, W] -> [1, M, H/S, W/S]. Arguments: C, M,
-// H = W, stride, kernel, path (0: the planner's choice, the direct conv where it applies;
-// 1: im2col + packed GEMM, the path before it).
+// H = W, stride, kernel, path (0: the planner's choice, Winograd or the direct conv where they
+// apply; 1: im2col + packed GEMM; 2: the direct conv, the path before Winograd).
 void BM_Conv(benchmark::State& state) {
   const int64_t c = state.range(0), m = state.range(1), hw = state.range(2);
   const int64_t stride = state.range(3), k = state.range(4);
@@ -148,6 +148,7 @@ void BM_Conv(benchmark::State& state) {
   r.node.attrs["strides"] = ints_attr({stride, stride});
   r.node.attrs["_activation"] = string_attr("Relu");
   if (state.range(5) == 1) r.node.attrs["_conv_algo"] = string_attr("im2col");
+  if (state.range(5) == 2) r.node.attrs["_conv_algo"] = string_attr("direct");
   r.prepare(softdpu::ir::OpType::kConv, {false, true, true});
   ThreadPool pool(static_cast<int>(state.range(6)));
   for (auto _ : state) {
@@ -159,7 +160,7 @@ void BM_Conv(benchmark::State& state) {
 }
 // The fashion_cnn convs, then resnet_cnn's (bench/peers/make_models.py): stem, 3x3 s1/s2 and the
 // 1x1 s2 shortcut. {C, M, H = W, stride, kernel}. Arguments: those, the path (0: what the planner
-// picks, 1: im2col), the threads.
+// picks, 1: im2col, 2: direct), the threads.
 constexpr int64_t kConvShapes[][5] = {{1, 32, 28, 1, 3},  {32, 64, 14, 1, 3},  {64, 64, 28, 1, 3},
                                       {3, 32, 64, 1, 3},  {32, 32, 64, 1, 3},  {32, 64, 64, 2, 3},
                                       {64, 64, 32, 1, 3}, {64, 128, 32, 2, 3}, {128, 128, 16, 1, 3},
@@ -168,10 +169,11 @@ void conv_shapes(benchmark::internal::Benchmark* b, int64_t paths, int64_t threa
   for (int64_t path = 0; path < paths; ++path)
     for (const auto& s : kConvShapes) b->Args({s[0], s[1], s[2], s[3], s[4], path, threads});
 }
-BENCHMARK(BM_Conv)->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 2); });
-// Two threads, the planner's path, timed in wall-clock time (CPU time would count one thread).
+BENCHMARK(BM_Conv)->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 3); });
+// Two threads, the planner's path and the direct one, timed in wall-clock time (CPU time would
+// count one thread).
 BENCHMARK(BM_Conv)
-    ->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 1, 2); })
+    ->Apply([](benchmark::internal::Benchmark* b) { conv_shapes(b, 3, 2); })
     ->UseRealTime();
 
 // Depthwise 3x3 pad 1 (MobileNet-style) on [1, C, H, W], stride 1 or 2.

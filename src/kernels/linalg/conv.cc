@@ -9,7 +9,8 @@
 //
 // Depthwise convolutions (group == C) take a direct path (conv_depthwise.cc), and so do 1-D/2-D
 // convolutions with constant weights and output rows wide enough to fill 16-lane vectors
-// (conv_direct.h: no im2col copy at all).
+// (conv_direct.h: no im2col copy at all), and 3x3 stride-1 ones with enough channels take
+// Winograd F(2x2, 3x3) (conv_winograd.h: 2.25x fewer multiplies).
 //
 // A Conv that passes/fuse_residual_add.cc gave a fourth input (the ResNet shortcut) computes
 // act(conv + bias + residual): the direct path adds it in its tile's epilogue, the other paths
@@ -19,8 +20,10 @@
 // of each 16-wide panel; there the constant weights are packed transposed at plan time and the
 // product runs the other way round, Y^T[P, M] = cols^T[P, K] * W^T, streaming the weights once.
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/activation.h"
@@ -28,6 +31,7 @@
 #include "kernels/linalg/conv_common.h"
 #include "kernels/linalg/conv_depthwise.h"
 #include "kernels/linalg/conv_direct.h"
+#include "kernels/linalg/conv_winograd.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/linalg/narrow_weight.h"
 #include "kernels/quant/qgemm.h"
@@ -261,22 +265,37 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
     }));
   }
 
-  // "_conv_algo" = "im2col" (set by tests and benchmarks only) keeps the im2col path.
-  if (ctx.is_constant(1) && kernels::direct_conv_applies(win, group) &&
-      ctx.attr_string("_conv_algo", "") != "im2col") {
-    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1));
-    ctx.release_constant(1);
-    ctx.request_scratch(static_cast<size_t>(dc->input_floats()) * sizeof(float));
+  // "_conv_algo" = "im2col" | "direct" | "winograd" (set by tests and benchmarks; the
+  // SOFTDPU_CONV_ALGO environment variable sets it for a whole model, for A/B runs) forces a
+  // path where it applies; otherwise the planner picks by shape.
+  const char* env_algo = std::getenv("SOFTDPU_CONV_ALGO");
+  const std::string algo = ctx.attr_string("_conv_algo", env_algo ? env_algo : "");
+  // The Winograd and direct paths: a planned conv (plan-time weights) run image by image, bias,
+  // residual and activation in its own epilogue.
+  auto per_image = [&](auto plan, auto conv) {
     return make_kernel([=](const KernelArgs& args) {
       const float* x = static_cast<const float*>(args.in[0]);
       const float* bias = has_bias ? static_cast<const float*>(args.in[2]) : nullptr;
       const float* res = has_residual ? static_cast<const float*>(args.in[3]) : nullptr;
       float* y = static_cast<float*>(args.out[0]);
       for (int64_t n = 0; n < batch; ++n) {
-        kernels::direct_conv(*dc, x + n * c * in_size, bias, res ? res + n * m * p : nullptr, act,
-                             y + n * m * p, static_cast<float*>(args.scratch), args.pool);
+        conv(*plan, x + n * c * in_size, bias, res ? res + n * m * p : nullptr, act, y + n * m * p,
+             static_cast<float*>(args.scratch), args.pool);
       }
     });
+  };
+  if (ctx.is_constant(1) && kernels::winograd_conv_applies(win, group) &&
+      (algo == "winograd" || (algo.empty() && kernels::winograd_conv_pays(c, m)))) {
+    auto wc = kernels::plan_winograd_conv(win, c, m, ctx.constant_as<float>(1));
+    ctx.release_constant(1);
+    ctx.request_scratch(static_cast<size_t>(wc->scratch_floats()) * sizeof(float));
+    return per_image(wc, &kernels::winograd_conv);
+  }
+  if (ctx.is_constant(1) && kernels::direct_conv_applies(win, group) && algo != "im2col") {
+    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1));
+    ctx.release_constant(1);
+    ctx.request_scratch(static_cast<size_t>(dc->input_floats()) * sizeof(float));
+    return per_image(dc, &kernels::direct_conv);
   }
 
   // Pixel blocks: a multiple of 32 columns (the AVX-512 tile width) whose patches fit kBlockBytes.

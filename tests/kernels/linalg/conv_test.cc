@@ -6,6 +6,7 @@
 
 #include "core/cpu.h"
 #include "kernels/linalg/conv_direct.h"
+#include "kernels/linalg/conv_winograd.h"
 #include "softdpu/status.h"
 #include "support/run_op.h"
 
@@ -30,6 +31,7 @@ struct ConvCase {
   bool w_const = true;
   std::string act = {};
   bool im2col = false;    // force the im2col path where the direct one would apply
+  std::string algo = {};  // "_conv_algo" ("direct", "winograd"); im2col sets "im2col"
   bool residual = false;  // a fused residual (input 3, passes/fuse_residual_add.cc)
 };
 
@@ -106,6 +108,7 @@ void run_case(const ConvCase& t, int threads = 1) {
   if (!t.pads.empty()) attrs["pads"] = attr_ints(t.pads);
   if (!t.auto_pad.empty()) attrs["auto_pad"] = attr_string(t.auto_pad);
   if (!t.act.empty()) attrs["_activation"] = attr_string(t.act);
+  if (!t.algo.empty()) attrs["_conv_algo"] = attr_string(t.algo);
   if (t.im2col) attrs["_conv_algo"] = attr_string("im2col");
   std::vector<testing::OpInput> ins{in(x), in(w, t.w_const), t.bias ? in(b, true) : none()};
   std::optional<Tensor> r;
@@ -120,7 +123,7 @@ void run_case(const ConvCase& t, int threads = 1) {
     SCOPED_TRACE(::testing::Message()
                  << isa_name(isa) << " x=" << shape_to_string(t.x) << " w=" << shape_to_string(t.w)
                  << " group=" << t.group << " threads=" << threads << " im2col=" << t.im2col
-                 << " residual=" << t.residual);
+                 << " algo=" << t.algo << " residual=" << t.residual);
     auto out = testing::run_op(OpType::kConv, ins, attrs, 1, threads);
     ASSERT_EQ(out[0].shape(), want.shape());
     EXPECT_LT(testing::max_abs_diff(out[0], want), 2e-5f * std::sqrt(float(t.w[1] * 27)));
@@ -248,8 +251,45 @@ TEST(LinalgConv, DirectPath) {
   for (ConvCase c : cases) {
     run_case(c);
     run_case(c, 2);
+    c.algo = "direct";  // where Winograd would be the planner's choice
+    run_case(c);
     c.im2col = true;
     run_case(c);
+  }
+}
+
+// Winograd F(2x2, 3x3) (conv_winograd.h), forced: maps with odd sizes (tiles cut at the right
+// and bottom edges, panels spanning several tile rows), padding 1, 0 and asymmetric, channel
+// counts that are not multiples of 16, bias, fused residual, Relu (in the vector epilogue) and
+// Sigmoid (the scalar one), batch 2, several blocks of tiles over 2 threads; every ISA.
+// The shared tolerance holds: the transforms add at most 4 (input) and 9/4 (weights) terms per
+// element, so the rounding error stays a few ulps of the sum of |products|, which grows like
+// sqrt(C * 9) for these random inputs (measured: at most 7.6e-6 over these cases, against
+// a bound of 1.5e-4 .. 5.9e-4; a sign error in one row of the AVX-512 input transform fails).
+TEST(LinalgConv, WinogradPath) {
+  Window w;
+  w.nd = 2;
+  w.k[1] = w.k[2] = 3;
+  EXPECT_TRUE(kernels::winograd_conv_applies(w, 1));
+  EXPECT_FALSE(kernels::winograd_conv_applies(w, 2));
+  w.stride[2] = 2;
+  EXPECT_FALSE(kernels::winograd_conv_applies(w, 1));
+  std::vector<ConvCase> cases = {
+      {.x = {1, 20, 13, 11}, .w = {18, 20, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"},
+      {.x = {1, 17, 9, 15}, .w = {19, 17, 3, 3}, .bias = false},
+      {.x = {1, 3, 7, 40}, .w = {5, 3, 3, 3}, .pads = {2, 0, 1, 2}, .act = "Sigmoid"},
+      {.x = {2, 24, 10, 10}, .w = {32, 24, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"},
+      {.x = {1, 32, 40, 36}, .w = {32, 32, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"},
+      {.x = {1, 2, 3, 3}, .w = {3, 2, 3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 16, 1, 5}, .w = {16, 16, 3, 3}, .pads = {1, 1, 1, 1}},
+  };
+  for (ConvCase c : cases) {
+    c.algo = "winograd";
+    run_case(c);
+    run_case(c, 2);
+    c.residual = true;
+    run_case(c);
+    run_case(c, 2);
   }
 }
 
