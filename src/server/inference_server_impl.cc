@@ -148,8 +148,7 @@ Status ServerImpl::find(const std::string& name, const std::string& version,
   std::shared_lock<std::shared_mutex> lock(models_mu_);
   auto it = models_.find(name);
   if (it == models_.end()) {
-    const std::vector<std::string> on_disk = list_models(options_.model_repository);
-    if (std::find(on_disk.begin(), on_disk.end(), name) != on_disk.end())
+    if (model_on_disk(options_.model_repository, name))
       return {StatusCode::kUnavailable,
               "model '" + name + "' is not loaded" +
                   (options_.control_mode == "explicit"

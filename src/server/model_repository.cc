@@ -21,6 +21,14 @@ std::vector<std::string> list_models(const std::string& root) {
   return out;
 }
 
+bool model_on_disk(const std::string& root, const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos)
+    return false;
+  std::error_code ec;
+  return fs::is_directory(fs::path(root) / name, ec);
+}
+
 Status read_model_config(const std::string& root, const std::string& model, ModelConfig* out) {
   fs::path p = fs::path(root) / model / "config.json";
   std::string text;

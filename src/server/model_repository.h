@@ -14,6 +14,11 @@ namespace softdpu::server {
 // Sub-directories of `root` that look like models (hidden ones skipped), sorted.
 std::vector<std::string> list_models(const std::string& root);
 
+// Whether `name` is one of list_models(root), with one stat instead of a directory scan: the
+// request path asks this for every unknown model name. Names with a '/', empty or hidden ones
+// are never models (no path escapes the repository).
+bool model_on_disk(const std::string& root, const std::string& name);
+
 // Reads and parses DIR/<model>/config.json (a missing file means all defaults).
 Status read_model_config(const std::string& root, const std::string& model, ModelConfig* out);
 

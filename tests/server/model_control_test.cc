@@ -1,5 +1,8 @@
 // Explicit model control over the real HTTP server: like Triton's --model-control-mode=explicit,
 // nothing loads at start unless named (--load-model, "*" = all), and the load API brings models in.
+#include <filesystem>
+
+#include "server/model_repository.h"
 #include "server/server_test_util.h"
 
 namespace softdpu::server::testing {
@@ -51,6 +54,27 @@ TEST_F(ModelControl, ExplicitModeStartsWithNoModelLoaded) {
   s = states(c);
   EXPECT_EQ(s["mlp"], "READY");
   EXPECT_EQ(s["mlp2"], "UNAVAILABLE");  // loading one model does not bring the others
+}
+
+// The request path's on-disk check: one stat per unknown name, and never a path that leaves the
+// repository or a hidden directory.
+TEST_F(ModelControl, ModelOnDiskMatchesTheRepositoryListing) {
+  const std::string root = repo_.path().string();
+  std::filesystem::create_directories(repo_.path() / ".hidden");
+  EXPECT_TRUE(model_on_disk(root, "mlp"));
+  EXPECT_TRUE(model_on_disk(root, "mlp2"));
+  for (const std::string& name : list_models(root)) EXPECT_TRUE(model_on_disk(root, name)) << name;
+  for (const char* name : {"", ".", "..", ".hidden", "nope", "mlp/..", "../mlp", "mlp/1"})
+    EXPECT_FALSE(model_on_disk(root, name)) << name;
+
+  RunningServer server(options({}));
+  ASSERT_TRUE(server.ok());
+  TestClient c(server.port());
+  auto r = c.post("/v2/models/nope/infer", body());
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.error().find("unknown model 'nope'"), std::string::npos) << r.body;
+  r = c.post("/v2/models/.hidden/infer", body());
+  EXPECT_EQ(r.status, 404) << r.body;
 }
 
 TEST_F(ModelControl, ExplicitModeLoadsTheNamedModelsAtStart) {
