@@ -10,7 +10,7 @@
 #   bench/serving/run.sh [ROUNDS] [SECONDS] > runs.txt; bench/serving/summarize.py runs.txt
 # (from the repository root, after `ninja -C build softdpu softdpu_http_load softdpu_grpc_load`)
 # SOFTDPU (server binary), MODELS_DIR (where fashion_mlp/ and fashion_lstm/ are), IO_THREADS
-# (--http-threads and --grpc-threads, default 2) and LABEL (added to every line) let one driver
+# (--http-threads and --grpc-threads, default 1: the server has one CPU; 2 trades p99 for peak, docs/serving.md) and LABEL (added to every line) let one driver
 # alternate two servers: bench/serving/run_ab.sh.
 set -eu
 ROUNDS=${1:-3}
@@ -22,7 +22,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 SOFTDPU=${SOFTDPU:-$BUILD/softdpu}
 MODELS_DIR=${MODELS_DIR:-$PWD/models}
-IO_THREADS=${IO_THREADS:-2}
+IO_THREADS=${IO_THREADS:-1}
 LABEL=${LABEL:-}
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/roofline_cache.h"
 #include "core/cpu.h"
+#include "core/cpu_count.h"
 
 namespace softdpu::cli {
 namespace {
@@ -30,7 +31,7 @@ int run_roofline(const RooflineArgs& a) {
   o.threads = a.threads;
   if (o.threads.empty()) {
     o.threads = {1};
-    const int n = static_cast<int>(std::thread::hardware_concurrency());
+    const int n = usable_cpu_count();
     if (n > 1) o.threads.push_back(n);
   }
   o.trials = a.trials;

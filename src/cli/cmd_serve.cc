@@ -113,11 +113,13 @@ void register_serve(CLI::App& app, CommandFn* run) {
                   "intra-op threads per model instance when its config sets none")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--http-threads", args->http_threads,
-                  "HTTP I/O threads (0 = one per core); batch-1 requests run on them")
+  cmd->add_option(
+         "--http-threads", args->http_threads,
+         "HTTP I/O threads (0 = one per CPU this process may run on); batch-1 requests run on them")
       ->capture_default_str();
   cmd->add_option("--grpc-threads", args->grpc_threads,
-                  "gRPC ModelInfer threads (0 = one per core); batch-1 requests run on them")
+                  "gRPC ModelInfer threads (0 = one per CPU this process may run on); batch-1 "
+                  "requests run on them")
       ->capture_default_str();
   cmd->add_option("--busy-poll-us", args->busy_poll_us,
                   "HTTP and gRPC threads poll without sleeping for this long after each event "

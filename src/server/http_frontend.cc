@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_count.h"
 #include "server/http_infer_codec.h"
 
 namespace softdpu::server {
@@ -422,8 +423,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 class HttpFrontendImpl final : public HttpFrontend {
  public:
   HttpFrontendImpl(InferenceServer* core, const HttpOptions& opt) : opt_(opt), core_(core) {
-    int n = opt_.threads > 0 ? opt_.threads
-                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    int n = opt_.threads > 0 ? opt_.threads : usable_cpu_count();
     for (int i = 0; i < n; ++i) pool_.push_back(std::make_unique<net::io_context>(1));
   }
   ~HttpFrontendImpl() override { stop(); }

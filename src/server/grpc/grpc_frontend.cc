@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cpu_count.h"
 #include "grpc_predict_v2.grpc.pb.h"
 #include "server/grpc/grpc_infer_codec.h"
 #include "server/grpc/grpc_status.h"
@@ -89,9 +90,7 @@ class GrpcFrontendImpl final : public GrpcFrontend, public ServiceBase {
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(-1);
     builder.RegisterService(this);
-    int threads = options.infer_threads > 0
-                      ? options.infer_threads
-                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int threads = options.infer_threads > 0 ? options.infer_threads : usable_cpu_count();
     for (int i = 0; i < threads; ++i) queues_.push_back(builder.AddCompletionQueue());
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {
