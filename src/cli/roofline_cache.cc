@@ -46,7 +46,7 @@ nlohmann::json roofline_to_json(const Roofline& r) {
        {{"l1d_bytes", r.caches.l1d},
         {"l2_bytes", r.caches.l2},
         {"l3_bytes", r.caches.l3},
-        {"from_sysfs", r.caches.from_sysfs},
+        {"from_sysfs", r.caches.from_sysfs()},
         {"l1_l2_source", cache_source_name(r.caches.l1_l2_source)},
         {"l3_source", cache_source_name(r.caches.l3_source)},
         {"l3_sweep", sweep}}},

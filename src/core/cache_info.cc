@@ -119,10 +119,9 @@ std::pair<size_t, size_t> decode_amd_l1d_l2(uint32_t ecx_80000005, uint32_t ecx_
 CacheSizes read_cache_sizes(const std::string& sysfs_dir, bool use_cpuid) {
   CacheSizes c;
   read_sysfs(sysfs_dir, &c);
-  c.from_sysfs = c.l1d && c.l2 && c.l3;
   if (c.l1d && c.l2) c.l1_l2_source = CacheSource::kSysfs;
   if (c.l3) c.l3_source = CacheSource::kSysfs;
-  if (use_cpuid && !c.from_sysfs) {
+  if (use_cpuid && !c.from_sysfs()) {
     bool l12 = false, l3 = false;
     read_cpuid(&c, &l12, &l3);
     if (c.l1_l2_source != CacheSource::kSysfs && l12) c.l1_l2_source = CacheSource::kCpuid;

@@ -23,7 +23,10 @@ struct CacheSizes {
   size_t l3 = 0;
   CacheSource l1_l2_source = CacheSource::kDefault;
   CacheSource l3_source = CacheSource::kDefault;
-  bool from_sysfs = false;  // every level came from sysfs
+  // Every level came from sysfs.
+  bool from_sysfs() const {
+    return l1_l2_source == CacheSource::kSysfs && l3_source == CacheSource::kSysfs;
+  }
 };
 
 // Reads sysfs; for levels it lacks, the CPUID cache leaves when `use_cpuid` (L1d and L2 from

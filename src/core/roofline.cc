@@ -133,7 +133,7 @@ size_t roofline_working_set(const CacheSizes& c, const std::string& level, int t
 Roofline measure_roofline(const RooflineOptions& o) {
   Roofline r;
   r.caches = read_cache_sizes();
-  if (o.measure_unknown_l3 && r.caches.l3_source == CacheSource::kDefault) {
+  if (r.caches.l3_source == CacheSource::kDefault) {
     r.l3_sweep = sweep_l3(r.caches, o);
     std::vector<std::pair<size_t, double>> points;
     for (const BandwidthPoint& p : r.l3_sweep) points.emplace_back(p.working_set, p.gb_per_s);

@@ -32,9 +32,6 @@ struct RooflineOptions {
   std::vector<int> threads = {1};
   int trials = 30;
   double seconds_per_trial = 0.005;
-  // When neither sysfs nor a deterministic CPUID leaf gives the L3 size, find it from a
-  // single-thread bandwidth sweep (l3_from_bandwidth_sweep) before sizing the L3/DRAM sets.
-  bool measure_unknown_l3 = true;
 };
 
 struct Roofline {
@@ -44,7 +41,10 @@ struct Roofline {
   std::string int8_loop;  // e.g. "avx512_vnni vpdpbusd"
   std::vector<BandwidthPoint> bandwidth;
   std::vector<ComputePoint> compute;
-  std::vector<BandwidthPoint> l3_sweep;  // level "sweep"; empty unless the L3 was measured
+  // When neither sysfs nor a deterministic CPUID leaf gives the L3 size, measure_roofline finds
+  // it from this single-thread read sweep (l3_from_bandwidth_sweep) before sizing the L3/DRAM
+  // working sets. Level "sweep"; empty when the L3 size was known.
+  std::vector<BandwidthPoint> l3_sweep;
 };
 
 // Working-set size used for each level: half of L1d, half of L2, a quarter of L3 (at least 2x L2),

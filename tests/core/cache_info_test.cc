@@ -47,7 +47,7 @@ TEST(CacheInfo, ReadsLevelsAndSkipsInstructionCache) {
       write(dir / "index3/size", "49152K");
   CacheSizes c = read_cache_sizes(dir.string());
   fs::remove_all(dir);
-  EXPECT_TRUE(c.from_sysfs);
+  EXPECT_TRUE(c.from_sysfs());
   EXPECT_EQ(c.l1d, 48u << 10);
   EXPECT_EQ(c.l2, 1280u << 10);
   EXPECT_EQ(c.l3, 48u << 20);
@@ -55,7 +55,7 @@ TEST(CacheInfo, ReadsLevelsAndSkipsInstructionCache) {
 
 TEST(CacheInfo, MissingSysfsWithoutCpuidFallsBackToDefaults) {
   CacheSizes c = read_cache_sizes("/nonexistent/softdpu/cache", /*use_cpuid=*/false);
-  EXPECT_FALSE(c.from_sysfs);
+  EXPECT_FALSE(c.from_sysfs());
   EXPECT_EQ(c.l1d, 32u << 10);
   EXPECT_EQ(c.l2, 1u << 20);
   EXPECT_EQ(c.l3, 8u << 20);
@@ -65,7 +65,7 @@ TEST(CacheInfo, MissingSysfsWithoutCpuidFallsBackToDefaults) {
 
 TEST(CacheInfo, MissingSysfsUsesCpuidForWhatItHas) {
   CacheSizes c = read_cache_sizes("/nonexistent/softdpu/cache");
-  EXPECT_FALSE(c.from_sysfs);
+  EXPECT_FALSE(c.from_sysfs());
   EXPECT_NE(c.l1_l2_source, CacheSource::kSysfs);
   // Whatever CPUID says must at least be ordered like a cache hierarchy.
   EXPECT_GE(c.l1d, 8u << 10);
