@@ -1,12 +1,13 @@
 #!/bin/sh
 # The transport floor against `softdpu serve` (docs/serving.md, "The transport floor"): per round,
 # the loopback TCP ping-pong (softdpu_tcp_pingpong, an epoll server that only answers, with the
-# MLP binary request's sizes) and each given server binary under softdpu_http_load (binary REST)
+# MLP binary request's sizes; its server as a thread of the client's process and as a process) and each given server binary under softdpu_http_load (binary REST)
 # and softdpu_grpc_load, for fashion_mlp and fashion_lstm, closed loop at 1 and 8 connections.
 # Server (and ping-pong server) pinned to CPU $SERVER_CPU with one HTTP and one gRPC thread, the
 # client to CPU $CLIENT_CPU. Besides latency and req/s, each run reports the server's CPU time per
 # request (all its threads, from /proc/PID/task/*/schedstat, over the model's inference_count):
 # the figure that bounds one core's throughput and that the other engineers' load perturbs least.
+# The gRPC null server(s) of $NULL_SERVERS (default this build's) give gRPC's own floor.
 #   bench/serving/floor_ab.sh ROUNDS SOFTDPU_BINARY... > ab.txt; bench/serving/summarize_ab.py ab.txt
 set -eu
 ROUNDS=$1
@@ -19,6 +20,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 MODELS=${MODELS:-fashion_mlp fashion_lstm}
 TRANSPORTS=${TRANSPORTS:-bin grpc}
+NULL_SERVERS=${NULL_SERVERS-$BUILD/bench/softdpu_grpc_null_server}
 TMP=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -31,11 +33,37 @@ count() { curl -sf localhost:$PORT/v2/models/$1/stats | /usr/bin/python3 -c \
 for r in $(seq "$ROUNDS"); do
   echo "# round $r, $(uptime)"
   for c in 1 8; do
-    run=$(taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_tcp_pingpong" --server epoll \
-      --server-cpu "$SERVER_CPU" --client-cpu "$CLIENT_CPU" --request 3511 --response 323 -c $c \
-      -d "$SECS" --warmup 0.3 --json 2>"$TMP/pp.err")
-    cpu=$(sed -n 's/server CPU per request: \([0-9.]*\) us.*/\1/p' "$TMP/pp.err")
-    echo "{\"round\": $r, \"server\": \"tcp ping-pong\", \"model\": \"-\", \"transport\": \"tcp\", \"concurrency\": $c, \"server_cpu_us\": $cpu, \"run\": $run}"
+    # Server thread in the client's process, then (--fork) in a process of its own, as a real
+    # server: on one CPU each client-server switch then changes address space.
+    for fork in "" --fork; do
+      run=$(taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_tcp_pingpong" --server epoll $fork \
+        --server-cpu "$SERVER_CPU" --client-cpu "$CLIENT_CPU" --request 3511 --response 323 -c $c \
+        -d "$SECS" --warmup 0.3 --json 2>"$TMP/pp.err")
+      cpu=$(sed -n 's/server CPU per request: \([0-9.]*\) us.*/\1/p' "$TMP/pp.err")
+      echo "{\"round\": $r, \"server\": \"tcp ping-pong${fork:+ (2 processes)}\", \"model\": \"-\", \"transport\": \"tcp\", \"concurrency\": $c, \"server_cpu_us\": $cpu, \"run\": $run}"
+    done
+  done
+  # gRPC's own floor: the gRPC front end over a core that answers at once (identity, 784 floats
+  # each way), one ModelInfer thread, for each binary in $NULL_SERVERS.
+  for null in $NULL_SERVERS; do
+    taskset -c "$SERVER_CPU" "$null" --address 127.0.0.1:$GPORT --threads 1 >"$TMP/null.log" 2>&1 &
+    SERVER=$!
+    sleep 0.5
+    for c in 1 8; do
+      # Warm-up apart: the CPU time below is counted over the measured requests only.
+      taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_grpc_load" --address 127.0.0.1:$GPORT \
+        --model identity -c $c -d 0.3 --warmup 0 >/dev/null
+      t0=$(cpu_ns $SERVER)
+      run=$(taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_grpc_load" --address 127.0.0.1:$GPORT \
+        --model identity -c $c -d "$SECS" --warmup 0 --json)
+      t1=$(cpu_ns $SERVER)
+      n=$(echo "$run" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['ok'])")
+      cpu=$(/usr/bin/python3 -c "print(round(($t1 - $t0) / 1e3 / max(1, $n), 1))")
+      echo "{\"round\": $r, \"server\": \"$null\", \"model\": \"-\", \"transport\": \"grpc null\", \"concurrency\": $c, \"server_cpu_us\": $cpu, \"run\": $run}"
+    done
+    kill $SERVER
+    wait $SERVER 2>/dev/null || true
+    SERVER=
   done
   for bin in "$@"; do
     taskset -c "$SERVER_CPU" "$bin" serve --model-repository "$TMP/repo" --http-port $PORT \

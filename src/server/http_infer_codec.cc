@@ -247,71 +247,75 @@ bool get_bool_param(const json& params, const char* key, bool* out, Status* err)
 
 Status decode_input(const json& j, size_t i, std::string_view* binary, const FastArrays& fast,
                     InputTensor* in) {
-  const std::string where = "inputs[" + std::to_string(i) + "]";
-  if (!j.is_object()) return bad(where + ": expected an object");
-  if (!j.contains("name") || !j["name"].is_string()) return bad(where + ": 'name' is required");
-  in->name = j["name"].get<std::string>();
-  const std::string what = "input '" + in->name + "'";
-  if (!j.contains("datatype") || !j["datatype"].is_string())
-    return bad(what + ": 'datatype' is required");
-  in->datatype = j["datatype"].get<std::string>();
-  if (!j.contains("shape") || !j["shape"].is_array()) return bad(what + ": 'shape' is required");
-  for (const json& d : j["shape"]) {
+  // The names for error messages are built only when there is an error to report.
+  auto where = [i] { return "inputs[" + std::to_string(i) + "]"; };
+  auto what = [in] { return "input '" + in->name + "'"; };
+  if (!j.is_object()) return bad(where() + ": expected an object");
+  const auto name = j.find("name");
+  if (name == j.end() || !name->is_string()) return bad(where() + ": 'name' is required");
+  in->name = name->get_ref<const std::string&>();
+  const auto datatype = j.find("datatype");
+  if (datatype == j.end() || !datatype->is_string())
+    return bad(what() + ": 'datatype' is required");
+  in->datatype = datatype->get_ref<const std::string&>();
+  const auto shape = j.find("shape");
+  if (shape == j.end() || !shape->is_array()) return bad(what() + ": 'shape' is required");
+  for (const json& d : *shape) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0)
-      return bad(what + ": shape must be non-negative integers, got " + j["shape"].dump());
+      return bad(what() + ": shape must be non-negative integers, got " + shape->dump());
     in->shape.push_back(d.get<int64_t>());
   }
   auto dt = datatype_from_name(in->datatype);
-  if (!dt) return bad(what + ": unknown datatype '" + in->datatype + "'");
+  if (!dt) return bad(what() + ": unknown datatype '" + in->datatype + "'");
   if (*dt == DType::kString)
-    return bad(what + ": datatype BYTES is not supported by softdpu models");
+    return bad(what() + ": datatype BYTES is not supported by softdpu models");
   const int64_t numel = shape_numel(in->shape);
   const size_t esize = dtype_size(*dt);
 
   int64_t binary_size = -1;
   if (j.contains("parameters")) {
     const json& p = j["parameters"];
-    if (!p.is_object()) return bad(what + ": 'parameters' must be an object");
+    if (!p.is_object()) return bad(what() + ": 'parameters' must be an object");
     if (p.contains("binary_data_size")) {
       if (!p["binary_data_size"].is_number_integer() || p["binary_data_size"].get<int64_t>() < 0)
-        return bad(what + ": binary_data_size must be a non-negative integer");
+        return bad(what() + ": binary_data_size must be a non-negative integer");
       binary_size = p["binary_data_size"].get<int64_t>();
     }
   }
   if (binary_size >= 0) {
-    if (j.contains("data")) return bad(what + ": has both 'data' and binary_data_size");
+    if (j.contains("data")) return bad(what() + ": has both 'data' and binary_data_size");
     if (static_cast<uint64_t>(binary_size) > binary->size())
-      return bad(what + ": binary_data_size " + std::to_string(binary_size) + " but only " +
+      return bad(what() + ": binary_data_size " + std::to_string(binary_size) + " but only " +
                  std::to_string(binary->size()) + " bytes of binary data remain in the body");
     in->data.assign(binary->data(), static_cast<size_t>(binary_size));
     binary->remove_prefix(static_cast<size_t>(binary_size));
     return Status::ok();
   }
-  if (!j.contains("data")) return bad(what + ": no 'data' and no binary_data_size parameter");
+  if (!j.contains("data")) return bad(what() + ": no 'data' and no binary_data_size parameter");
   const json& data = j["data"];
   if (data.is_object() && data.contains("$fast") && data["$fast"].is_number_unsigned() &&
       data["$fast"].get<size_t>() < fast.arrays.size()) {
     const std::vector<FastNum>& v = fast.arrays[data["$fast"].get<size_t>()];
     if (static_cast<int64_t>(v.size()) != numel)
-      return bad(what + ": shape " + shape_to_string(in->shape) + " needs " +
+      return bad(what() + ": shape " + shape_to_string(in->shape) + " needs " +
                  std::to_string(numel) + " elements, 'data' has " + std::to_string(v.size()));
     in->data.resize(v.size() * esize);
     for (size_t k = 0; k < v.size(); ++k)
       if (!put_fast(*dt, v[k], in->data.data() + k * esize))
-        return bad(what + ": data[" + std::to_string(k) + "] = " + fast_text(v[k]) +
+        return bad(what() + ": data[" + std::to_string(k) + "] = " + fast_text(v[k]) +
                    " is not a valid " + in->datatype + " value");
     return Status::ok();
   }
   std::vector<const json*> elems;
   elems.reserve(static_cast<size_t>(std::max<int64_t>(numel, 0)));
-  if (!flatten(j["data"], &elems)) return bad(what + ": 'data' is nested too deeply");
+  if (!flatten(j["data"], &elems)) return bad(what() + ": 'data' is nested too deeply");
   if (static_cast<int64_t>(elems.size()) != numel)
-    return bad(what + ": shape " + shape_to_string(in->shape) + " needs " + std::to_string(numel) +
-               " elements, 'data' has " + std::to_string(elems.size()));
+    return bad(what() + ": shape " + shape_to_string(in->shape) + " needs " +
+               std::to_string(numel) + " elements, 'data' has " + std::to_string(elems.size()));
   in->data.resize(elems.size() * esize);
   for (size_t k = 0; k < elems.size(); ++k) {
     if (!put_element(*dt, *elems[k], in->data.data() + k * esize))
-      return bad(what + ": data[" + std::to_string(k) + "] = " + elems[k]->dump() +
+      return bad(what() + ": data[" + std::to_string(k) + "] = " + elems[k]->dump() +
                  " is not a valid " + in->datatype + " value");
   }
   return Status::ok();

@@ -236,7 +236,8 @@ Status decode_parameters(const google::protobuf::Map<std::string, InferParameter
 
 }  // namespace
 
-Status decode_infer_request(const ModelInferRequest& in, InferRequest* out) {
+Status decode_infer_request(ModelInferRequest* request, InferRequest* out) {
+  const ModelInferRequest& in = *request;
   out->model_name = in.model_name();
   out->model_version = in.model_version();
   out->id = in.id();
@@ -271,7 +272,7 @@ Status decode_infer_request(const ModelInferRequest& in, InferRequest* out) {
                 "input '" + t.name() +
                     "': contents and raw_input_contents are both set; use one of them"};
       }
-      dst.data = in.raw_input_contents(i);
+      dst.data.swap(*request->mutable_raw_input_contents(i));
     } else if (Status st = typed_to_raw(t, dst.shape, numel, &dst.data); !st) {
       return st;
     }

@@ -13,8 +13,9 @@ namespace softdpu::server {
 
 // Fills *out from `in`. Typed contents (InferTensorContents) are converted to the raw
 // little-endian layout; BYTES elements become 4-byte little-endian length + bytes, the layout of
-// raw_input_contents and of the REST binary extension.
-Status decode_infer_request(const inference::ModelInferRequest& in, InferRequest* out);
+// raw_input_contents and of the REST binary extension. raw_input_contents are moved out of `in`,
+// not copied (the rest of `in`, names and id included, stays as it was).
+Status decode_infer_request(inference::ModelInferRequest* in, InferRequest* out);
 
 // Moves the response into *out, every output in raw_output_contents (what tritonclient reads).
 void encode_infer_response(InferResponse&& in, inference::ModelInferResponse* out);
