@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/element.h"
+#include "server/http_binary_header.h"
 
 namespace softdpu::server {
 namespace {
@@ -404,6 +405,7 @@ Status decode_infer_request(std::string_view body, int64_t header_length, InferR
                  " but the body has only " + std::to_string(body.size()) + " bytes");
     header = body.substr(0, static_cast<size_t>(header_length));
     binary = body.substr(static_cast<size_t>(header_length));
+    if (decode_binary_header(header, binary, out, format)) return Status::ok();
   }
   FastArrays fast;
   const std::string_view original = header;
