@@ -1,5 +1,6 @@
 #include "server/http_infer_codec.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -102,6 +103,67 @@ size_t skip_ws(std::string_view t, size_t k) {
   return k;
 }
 
+// Characters of a JSON number: 1 for digits, signs; 2 for '.', 'e', 'E' (they make it real).
+constexpr auto kNumberChar = [] {
+  std::array<uint8_t, 256> table{};
+  for (char c = '0'; c <= '9'; ++c) table[static_cast<unsigned char>(c)] = 1;
+  table['-'] = table['+'] = 1;
+  table['.'] = table['e'] = table['E'] = 2;
+  return table;
+}();
+
+// The number token at t[k] (a '-' or a digit): the longest run of number characters, parsed
+// whole by from_chars as an integer, or as a double if it holds '.', 'e' or 'E'. Returns false
+// if from_chars does not take all of it. *e: the end of the token.
+bool parse_number_token(std::string_view t, size_t k, FastNum* n, size_t* e) {
+  size_t end = k + 1;
+  uint8_t seen = 0;
+  while (end < t.size() && kNumberChar[static_cast<unsigned char>(t[end])]) {
+    seen |= kNumberChar[static_cast<unsigned char>(t[end])];
+    ++end;
+  }
+  const char* first = t.data() + k;
+  const char* last = t.data() + end;
+  if (seen & 2) {
+    auto r = std::from_chars(first, last, n->d);
+    if (r.ec != std::errc() || r.ptr != last) return false;
+  } else {
+    auto r = std::from_chars(first, last, n->i);
+    if (r.ec != std::errc() || r.ptr != last) return false;
+    n->d = static_cast<double>(n->i);
+    n->kind = 1;
+  }
+  *e = end;
+  return true;
+}
+
+// The same result without scanning the token first (the scan cost as much as the parse): from_chars
+// finds the end itself, and the character after it tells whether the token went on. Only a '-'
+// not followed by a digit (where a double parse could read "-inf") takes the scan.
+bool parse_number(std::string_view t, size_t k, FastNum* n, size_t* e) {
+  const char* first = t.data() + k;
+  const char* last = t.data() + t.size();
+  auto kind = [&](const char* p) {
+    return p < last ? kNumberChar[static_cast<unsigned char>(*p)] : uint8_t{0};
+  };
+  const auto ri = std::from_chars(first, last, n->i);
+  if (ri.ec == std::errc::invalid_argument) return parse_number_token(t, k, n, e);
+  if (ri.ec == std::errc() && kind(ri.ptr) == 0) {  // digits only: an integer
+    n->d = static_cast<double>(n->i);
+    n->kind = 1;
+    *e = static_cast<size_t>(ri.ptr - t.data());
+    return true;
+  }
+  // A '.', 'e' or 'E' after the digits makes the token real; a sign there, or an integer out of
+  // range, is what the token rule refuses.
+  if (kind(ri.ptr) != 2) return false;
+  const auto rd = std::from_chars(first, last, n->d);
+  if (rd.ec != std::errc() || kind(rd.ptr) != 0) return false;
+  n->i = 0;
+  *e = static_cast<size_t>(rd.ptr - t.data());
+  return true;
+}
+
 bool parse_number_array(std::string_view t, size_t k, std::vector<FastNum>* v, size_t* end) {
   int depth = 0;
   while (k < t.size()) {
@@ -126,25 +188,9 @@ bool parse_number_array(std::string_view t, size_t k, std::vector<FastNum>* v, s
       v->push_back({0, 0, 2});
       k += 5;
     } else if (c == '-' || (c >= '0' && c <= '9')) {
-      size_t e = k + 1;
-      bool real = false;
-      while (e < t.size() && ((t[e] >= '0' && t[e] <= '9') || t[e] == '.' || t[e] == 'e' ||
-                              t[e] == 'E' || t[e] == '-' || t[e] == '+')) {
-        real = real || t[e] == '.' || t[e] == 'e' || t[e] == 'E';
-        ++e;
-      }
       FastNum n;
-      const char* first = t.data() + k;
-      const char* last = t.data() + e;
-      if (real) {
-        auto r = std::from_chars(first, last, n.d);
-        if (r.ec != std::errc() || r.ptr != last) return false;
-      } else {
-        auto r = std::from_chars(first, last, n.i);
-        if (r.ec != std::errc() || r.ptr != last) return false;
-        n.d = static_cast<double>(n.i);
-        n.kind = 1;
-      }
+      size_t e = 0;
+      if (!parse_number(t, k, &n, &e)) return false;
       v->push_back(n);
       k = e;
     } else {

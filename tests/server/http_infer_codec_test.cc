@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace softdpu::server {
@@ -57,6 +58,52 @@ TEST(HttpInferCodec, FallbackAndErrorsAgree) {
   ResponseFormat f;
   Status st = decode_infer_request(R"({"inputs": [{"name": "x", "data": [1, 2]]})", -1, &q, &f);
   EXPECT_NE(st.message().find("malformed JSON"), std::string::npos) << st.message();
+}
+
+TEST(HttpInferCodec, NumberTokensAsStrtodReadsThem) {
+  // Each value against strtod / strtoll on the same text (the fast path uses from_chars).
+  const char* reals[] = {"1",
+                         "-2",
+                         "0.5",
+                         "-0.25",
+                         "1e3",
+                         "2.5E-2",
+                         "-7e+1",
+                         "123456789012345678901.5",
+                         "0",
+                         "-0.0",
+                         "0.51372551918029785",
+                         "3.4028234663852886e38"};
+  std::string data;
+  for (const char* r : reals) data += std::string(data.empty() ? "" : ", ") + r;
+  InferRequest r = decode_ok(
+      R"({"inputs": [{"name": "x", "shape": [12], "datatype": "FP64", "data": [)" + data + "]}]}");
+  std::vector<double> want;
+  for (const char* t : reals) want.push_back(std::strtod(t, nullptr));
+  EXPECT_EQ(values<double>(r.inputs[0]), want);
+  InferRequest q = decode_ok(R"({"inputs": [{"name": "x", "shape": [3], "datatype": "INT64",
+      "data": [9223372036854775807, -9223372036854775808, 17]}]})");
+  EXPECT_EQ(values<int64_t>(q.inputs[0]),
+            (std::vector<int64_t>{std::strtoll("9223372036854775807", nullptr, 10),
+                                  std::strtoll("-9223372036854775808", nullptr, 10), 17}));
+  // Not JSON numbers, refused, never read as shorter numbers: the shape is what a misread would
+  // give ("1-2" as 1 and -2), and FP64 takes any number. An integer beyond INT64 is refused too.
+  const struct {
+    const char* token;
+    const char* datatype;
+    int count;
+  } bad[] = {{"1-2", "FP64", 2},   {"1.5-2", "FP64", 2},
+             {"1e5-3", "FP64", 2}, {"2+3", "FP64", 2},
+             {"1e", "FP64", 1},    {"-", "FP64", 1},
+             {"1.5.5", "FP64", 1}, {"99999999999999999999", "INT64", 1}};
+  for (const auto& b : bad) {
+    InferRequest q2;
+    ResponseFormat f;
+    const std::string body = R"({"inputs": [{"name": "x", "shape": [)" + std::to_string(b.count) +
+                             R"(], "datatype": ")" + b.datatype + R"(", "data": [)" + b.token +
+                             "]}]}";
+    EXPECT_FALSE(decode_infer_request(body, -1, &q2, &f)) << b.token;
+  }
 }
 
 TEST(HttpInferCodec, ResponseJsonAndBinary) {
