@@ -1,8 +1,10 @@
 #!/bin/sh
 # The transport floor against `softdpu serve` (docs/serving.md, "The transport floor"): per round,
 # the loopback TCP ping-pong (softdpu_tcp_pingpong, an epoll server that only answers, with the
-# MLP binary request's sizes; its server as a thread of the client's process and as a process) and each given server binary under softdpu_http_load (binary REST)
-# and softdpu_grpc_load, for fashion_mlp and fashion_lstm, closed loop at 1 and 8 connections.
+# MLP binary request's sizes; its server as a thread of the client's process and as a process)
+# and each given server binary under softdpu_http_load (binary REST) and softdpu_grpc_load, for
+# fashion_mlp and fashion_lstm, closed loop at 1 and 8 connections (TRANSPORTS: bin grpc by
+# default; json adds the JSON REST body).
 # Server (and ping-pong server) pinned to CPU $SERVER_CPU with one HTTP and one gRPC thread, the
 # client to CPU $CLIENT_CPU. Besides latency and req/s, each run reports the server's CPU time per
 # request (all its threads, from /proc/PID/task/*/schedstat, over the model's inference_count):
@@ -79,6 +81,9 @@ for r in $(seq "$ROUNDS"); do
           if [ $t = grpc ]; then
             run=$(taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_grpc_load" --address 127.0.0.1:$GPORT \
               --model $m -c $c -d "$SECS" --warmup 0.3 --json)
+          elif [ $t = json ]; then
+            run=$(taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $m \
+              --body "$TMP/$m.json.body" -c $c -d "$SECS" --warmup 0.3 --json)
           else
             run=$(taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $m \
               --body "$TMP/$m.bin.body" --header-length "$(cat "$TMP/$m.bin.hlen")" -c $c \
