@@ -114,6 +114,7 @@ bool read_input(Reader& r, std::string_view* binary, InputTensor* in) {
       case 1: return r.string(&datatype);
       case 2:
         has_shape = true;
+        in->shape.reserve(4);  // one allocation for the usual ranks, not one per growth
         return r.array([&] {
           int64_t d;
           if (!r.count(&d)) return false;

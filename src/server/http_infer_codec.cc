@@ -1,5 +1,6 @@
 #include "server/http_infer_codec.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -428,8 +429,18 @@ void append_element(DType t, const char* src, std::string* out) {
   out->append(buf, end);
 }
 
+// A JSON string literal. Names and ids are almost always printable ASCII without quotes or
+// backslashes, which JSON writes as they are: nlohmann (two allocations per call) only for others.
 void append_string(const std::string& s, std::string* out) {
-  out->append(json(s).dump());
+  const bool plain = std::all_of(
+      s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out->append(json(s).dump());
+    return;
+  }
+  out->push_back('"');
+  out->append(s);
+  out->push_back('"');
 }
 
 }  // namespace

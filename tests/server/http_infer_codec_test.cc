@@ -124,6 +124,15 @@ TEST(HttpInferCodec, ResponseJsonAndBinary) {
   EXPECT_EQ(body,
             R"({"model_name":"m","model_version":"3","outputs":[{"name":"y","datatype":"FP32",)"
             R"("shape":[1,2],"data":[0.1,-7.25]}]})");
+  // Names that JSON must escape (the plain ones above are copied as they are).
+  InferResponse odd = resp;
+  odd.model_name = std::string("a\"b\\c\x01") + "\xc3\xa9";
+  odd.id = "r/1";
+  std::string odd_body;
+  encode_infer_response(odd, ResponseFormat{}, &odd_body, &hl);
+  const std::string want =
+      "{\"model_name\":\"a\\\"b\\\\c\\u0001\xc3\xa9\",\"model_version\":\"3\",\"id\":\"r/1\",";
+  EXPECT_EQ(odd_body.substr(0, want.size()), want) << odd_body;
   ResponseFormat bin;
   bin.binary_outputs = {"y"};
   body.clear();
