@@ -1,4 +1,4 @@
-// The hand-written binary-extension header decoder against the nlohmann path of
+// The simdjson binary-extension header decoder against the nlohmann path of
 // decode_infer_request: on every header it accepts it must decode exactly what nlohmann's DOM
 // decodes, and it must hand everything else (outside its subset, or wrong) back untouched.
 #include "server/http_binary_header.h"
@@ -47,7 +47,7 @@ void expect_same(const InferRequest& a, const ResponseFormat& fa, const InferReq
 }
 
 TEST(HttpBinaryHeader, DecodesWhatTheGeneralPathDecodes) {
-  const std::string one = bytes(3136, 1), two = bytes(16, 2) + bytes(8, 3);
+  const std::string one = bytes(3136, 1), two = bytes(16, 2) + bytes(8, 3), eight = bytes(8, 5);
   const struct {
     const char* header;
     const std::string& binary;
@@ -70,6 +70,13 @@ TEST(HttpBinaryHeader, DecodesWhatTheGeneralPathDecodes) {
        two},
       // Empty inputs and outputs (the core then names what is missing).
       {R"({"inputs":[],"outputs":[]})", std::string()},
+      // Escapes and UTF-8 in strings, unescaped the way nlohmann unescapes them.
+      {R"({"id":"a\"b\u00e9\n","inputs":[{"name":"x\/y","datatype":"FP32","shape":[2],)"
+       R"("parameters":{"binary_data_size":8}}],"outputs":[{"name":"caf\u00e9"}]})",
+       eight},
+      {"{\"id\":\"caf\xc3\xa9\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],"
+       "\"parameters\":{\"binary_data_size\":8}}]}",
+       eight},
       // A shape that does not match the byte count: the core's check, not the codec's.
       {R"({"inputs":[{"name":"x","datatype":"FP32","shape":[3],"parameters":{"binary_data_size":24}}]})",
        two},
@@ -92,14 +99,14 @@ TEST(HttpBinaryHeader, LeavesEverythingElseToTheGeneralPath) {
       std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":8,"x":1}}]})",
       std::string(R"({"inputs":[{)") + in +
           R"("parameters":{"binary_data_size":8}}],"parameters":{"sequence_id":3}})",
-      std::string(R"({"id":"a\"b","inputs":[{)") + in + R"("parameters":{"binary_data_size":8}}]})",
-      std::string(R"({"id":"caf)") + "\xc3\xa9" + R"(","inputs":[{)" + in +
-          R"("parameters":{"binary_data_size":8}}]})",
       std::string(R"({"inputs":[{)") + in +
           R"("parameters":{"binary_data_size":8}}],"outputs":[{"name":"y","parameters":{"binary_data":true,"k":2}}]})",
       std::string(R"({"inputs":[{)") + in + R"("data":[1,2]}]})",
       // Wrong: each must reach the general path, which words the error.
       std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":8}}]} x)",
+      std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":8}}]}})",
+      std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":8}}]} {})",
+      std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":8}}]} 1)",
       std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":8}}],"inputs":[]})",
       std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":4}}]})",
       std::string(R"({"inputs":[{)") + in + R"("parameters":{"binary_data_size":80}}]})",
