@@ -87,15 +87,20 @@ TEST_F(RooflineCli, BenchComparesWithTheSweepAtTheWorkingSet) {
   const std::string cache = path("roofline.json");
   CliResult r = run_cli("roofline --threads 1 --trials 1 --seconds 0.001 --json --output " + cache);
   ASSERT_EQ(r.code, 0) << r.all;
-  auto j = nlohmann::json::parse(r.out);
-  j["caches"]["l3_sweep"] =
-      nlohmann::json::array({{{"working_set_bytes", 1 << 19}, {"gb_per_s", 100.0}},
-                             {{"working_set_bytes", 1 << 21}, {"gb_per_s", 50.0}}});
-  std::ofstream(cache) << j.dump();
-  r = run_cli("bench " + kMlp + " --iterations 5 --warmup 1 --json --threads 1 --roofline " +
-              cache);
-  ASSERT_EQ(r.code, 0) << r.all;
-  auto b = nlohmann::json::parse(r.out);
+  const nlohmann::json measured = nlohmann::json::parse(r.out);
+  // bench's JSON against the measured roofline with the sweep replaced by two points.
+  auto bench = [&](int64_t s0, int64_t s1, int threads) {
+    nlohmann::json j = measured;
+    j["caches"]["l3_sweep"] =
+        nlohmann::json::array({{{"working_set_bytes", s0}, {"gb_per_s", 100.0}},
+                               {{"working_set_bytes", s1}, {"gb_per_s", 50.0}}});
+    std::ofstream(cache) << j.dump();
+    CliResult out = run_cli("bench " + kMlp + " --iterations 5 --warmup 1 --json --threads " +
+                            std::to_string(threads) + " --roofline " + cache);
+    EXPECT_EQ(out.code, 0) << out.all;
+    return nlohmann::json::parse(out.out);
+  };
+  nlohmann::json b = bench(1 << 19, 1 << 21, 1);
   const double ws = b["weight_working_set_bytes"].get<double>();
   ASSERT_GT(ws, 1 << 19);
   ASSERT_LT(ws, 1 << 21);
@@ -103,17 +108,11 @@ TEST_F(RooflineCli, BenchComparesWithTheSweepAtTheWorkingSet) {
   EXPECT_NEAR(b["sweep_gb_per_s_at_working_set"].get<double>(), want, 1e-9) << b.dump();
   EXPECT_NEAR(b["sweep_fraction"].get<double>(), b["achieved_gb_per_s"].get<double>() / want, 1e-9);
 
-  // Outside the sweep (and at 2 threads: the sweep is a 1-thread one) there is no such figure.
-  j["caches"]["l3_sweep"] =
-      nlohmann::json::array({{{"working_set_bytes", 1 << 21}, {"gb_per_s", 100.0}},
-                             {{"working_set_bytes", 1 << 22}, {"gb_per_s", 50.0}}});
-  std::ofstream(cache) << j.dump();
-  r = run_cli("bench " + kMlp + " --iterations 5 --warmup 1 --json --threads 1 --roofline " +
-              cache);
-  ASSERT_EQ(r.code, 0) << r.all;
-  b = nlohmann::json::parse(r.out);
-  EXPECT_FALSE(b.contains("sweep_fraction")) << b.dump();
-  EXPECT_TRUE(b["bandwidth_fraction"].is_number());
+  // Outside the sweep, or at 2 threads (the sweep is a 1-thread one), there is no such figure.
+  for (const nlohmann::json& o : {bench(1 << 21, 1 << 22, 1), bench(1 << 19, 1 << 21, 2)}) {
+    EXPECT_FALSE(o.contains("sweep_fraction")) << o.dump();
+    EXPECT_TRUE(o["bandwidth_fraction"].is_number());
+  }
 }
 
 TEST_F(RooflineCli, BenchWithoutRooflineSaysWhy) {
