@@ -20,6 +20,7 @@
 #include "core/cpu.h"
 #include "core/thread_pool.h"
 #include "kernels/linalg/gemm.h"
+#include "kernels/linalg/gemm_kernels.h"
 #include "runtime/kernel.h"
 
 #ifdef SOFTDPU_HAVE_DNNL
@@ -70,17 +71,41 @@ void BM_Gemv(benchmark::State& state) {
 }
 BENCHMARK(BM_Gemv)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096);
 
-// The Fashion-MNIST dense layers at batch 1: K, N.
+// The Fashion-MNIST dense layers at batch 1, then the per-step recurrent products H_{t-1} · Rᵀ
+// of the peers' lstm_h512, gru_h1024 and lstm_h1024 (4, 12 and 16 MiB): K, N.
 void BM_Dense(benchmark::State& state) {
   run_gemm(state, 1, state.range(0), state.range(1));
 }
-BENCHMARK(BM_Dense)->Args({784, 256})->Args({256, 128})->Args({128, 10})->Args({3136, 128});
+BENCHMARK(BM_Dense)
+    ->Args({784, 256})
+    ->Args({256, 128})
+    ->Args({128, 10})
+    ->Args({3136, 128})
+    ->Args({512, 2048})
+    ->Args({1024, 3072})
+    ->Args({1024, 4096});
 
-// m > 1: batched RNN inputs (28 time steps x 28 features -> 4 x 128 gates) and square blocks.
+// m > 1: batched RNN inputs (28 time steps x 28 features -> 4 x 128 gates), square blocks, and
+// the input projections of the peers' RNNs (bench/peers): seq x input x gates*hidden for
+// lstm_h512, gru_h1024, lstm_h1024 and nlp_lstm's two layers.
+void gemm_shapes(benchmark::internal::Benchmark* b) {
+  b->Args({28, 28, 512})->Args({64, 288, 196})->Args({256, 256, 256});
+  b->Args({25, 512, 2048})->Args({25, 1024, 3072})->Args({25, 1024, 4096});
+  b->Args({32, 256, 4096})->Args({32, 1024, 4096});
+}
 void BM_Gemm(benchmark::State& state) {
   run_gemm(state, state.range(0), state.range(1), state.range(2));
 }
-BENCHMARK(BM_Gemm)->Args({28, 28, 512})->Args({64, 288, 196})->Args({256, 256, 256});
+BENCHMARK(BM_Gemm)->Apply(gemm_shapes);
+
+// The same without the AVX-512 tile loop's next-panel-pair prefetch (gemm_avx512.cc): the A/B
+// of that prefetch in one binary (run with --benchmark_enable_random_interleaving=true).
+void BM_GemmNoPrefetch(benchmark::State& state) {
+  detail::gemm_tile_prefetch = false;
+  run_gemm(state, state.range(0), state.range(1), state.range(2));
+  detail::gemm_tile_prefetch = true;
+}
+BENCHMARK(BM_GemmNoPrefetch)->Apply(gemm_shapes);
 
 // One op through its real prepare_<Op> and kernel (what the executor runs).
 struct OpRunner {

@@ -117,11 +117,16 @@ int run_bench(const BenchArgs& a) {
   std::printf("weights      %.2f MiB read per inference from %s, %.1f GB/s at p50",
               ps.weight_bytes_read / 1048576.0, j["weight_level"].get<std::string>().c_str(),
               j["achieved_gb_per_s"].get<double>());
-  if (j["bandwidth_fraction"].is_number())
-    std::printf(" = %.0f%% of the measured %s bandwidth (%.1f GB/s)\n",
+  if (j["bandwidth_fraction"].is_number()) {
+    std::printf(" = %.0f%% of the measured %s bandwidth (%.1f GB/s)",
                 100 * j["bandwidth_fraction"].get<double>(),
                 j["weight_level"].get<std::string>().c_str(), j["level_gb_per_s"].get<double>());
-  else
+    if (j.contains("sweep_fraction"))
+      std::printf(", %.0f%% of the read sweep at the working set (%.1f GB/s)",
+                  100 * j["sweep_fraction"].get<double>(),
+                  j["sweep_gb_per_s_at_working_set"].get<double>());
+    std::printf("\n");
+  } else
     std::printf(" (%s)\n", j["roofline_note"].get<std::string>().c_str());
   return 0;
 }

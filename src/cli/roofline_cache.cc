@@ -1,6 +1,7 @@
 #include "cli/roofline_cache.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
@@ -98,6 +99,21 @@ CacheSizes caches_for_bench(const nlohmann::json* roofline) {
   return c;
 }
 
+double sweep_gb_per_s_at(const nlohmann::json& sweep, size_t bytes) {
+  if (!sweep.is_array() || bytes == 0) return -1;
+  const double x = std::log(static_cast<double>(bytes));
+  for (size_t i = 0; i + 1 < sweep.size(); ++i) {
+    const double s0 = sweep[i].value("working_set_bytes", 0.0);
+    const double s1 = sweep[i + 1].value("working_set_bytes", 0.0);
+    if (s0 <= 0 || s1 <= s0) return -1;
+    const double x0 = std::log(s0), x1 = std::log(s1);
+    if (x < x0 || x > x1) continue;
+    const double g0 = sweep[i].value("gb_per_s", 0.0), g1 = sweep[i + 1].value("gb_per_s", 0.0);
+    return g0 + (g1 - g0) * (x - x0) / (x1 - x0);
+  }
+  return -1;
+}
+
 nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double seconds, int threads,
                                 const std::string& roofline_path) {
   nlohmann::json r;
@@ -135,6 +151,13 @@ nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double se
   j["level_gb_per_s"] = (*best)["gb_per_s"];
   j["level_threads"] = (*best)["threads"];
   j["bandwidth_fraction"] = achieved / (*best)["gb_per_s"].get<double>();
+  if (threads == 1 && r.contains("caches") && r["caches"].contains("l3_sweep")) {
+    const double sweep = sweep_gb_per_s_at(r["caches"]["l3_sweep"], working_set);
+    if (sweep > 0) {
+      j["sweep_gb_per_s_at_working_set"] = sweep;
+      j["sweep_fraction"] = achieved / sweep;
+    }
+  }
   return j;
 }
 

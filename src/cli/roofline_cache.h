@@ -34,8 +34,16 @@ std::string weight_level(const CacheSizes& c, size_t working_set, int threads);
 // by its default takes the capacity a roofline measured (its caches.l3_source "measured").
 CacheSizes caches_for_bench(const nlohmann::json* roofline);
 
+// The read bandwidth a 1-thread sweep (roofline caches.l3_sweep: working_set_bytes, gb_per_s
+// points in increasing size) measured at `bytes`, interpolated linearly in log(size) between the
+// two points around it; negative when the sweep is empty or `bytes` lies outside it.
+double sweep_gb_per_s_at(const nlohmann::json& sweep, size_t bytes);
+
 // The bench JSON fields for weight bandwidth: weight_bytes_per_inference, achieved_gb_per_s,
-// weight_level, and (with a roofline) level_gb_per_s and bandwidth_fraction.
+// weight_level, and (with a roofline) level_gb_per_s and bandwidth_fraction. At 1 thread, when the
+// roofline holds a sweep covering the weight working set, also sweep_gb_per_s_at_working_set and
+// sweep_fraction: the level's figure is one point (the L3 one at 11 MiB on the Zen 5 VM), while
+// the L3 read rate of that VM falls with size, so both are reported.
 nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double seconds, int threads,
                                 const std::string& roofline_path);
 

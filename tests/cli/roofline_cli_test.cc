@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -77,6 +79,40 @@ TEST_F(RooflineCli, MeasuresCachesAndBenchReadsIt) {
   b = nlohmann::json::parse(r.out);
   EXPECT_EQ(b["weight_bytes_per_inference"].get<int64_t>() - b["weight_bytes"].get<int64_t>(),
             int64_t{27} * 4 * 128 * 128 * 4);
+}
+
+// At 1 thread bench also compares with the read sweep at the weight working set, interpolated
+// in log(size): a roofline file with a synthetic two-point sweep around the MLP's 0.9 MiB.
+TEST_F(RooflineCli, BenchComparesWithTheSweepAtTheWorkingSet) {
+  const std::string cache = path("roofline.json");
+  CliResult r = run_cli("roofline --threads 1 --trials 1 --seconds 0.001 --json --output " + cache);
+  ASSERT_EQ(r.code, 0) << r.all;
+  const nlohmann::json measured = nlohmann::json::parse(r.out);
+  // bench's JSON against the measured roofline with the sweep replaced by two points.
+  auto bench = [&](int64_t s0, int64_t s1, int threads) {
+    nlohmann::json j = measured;
+    j["caches"]["l3_sweep"] =
+        nlohmann::json::array({{{"working_set_bytes", s0}, {"gb_per_s", 100.0}},
+                               {{"working_set_bytes", s1}, {"gb_per_s", 50.0}}});
+    std::ofstream(cache) << j.dump();
+    CliResult out = run_cli("bench " + kMlp + " --iterations 5 --warmup 1 --json --threads " +
+                            std::to_string(threads) + " --roofline " + cache);
+    EXPECT_EQ(out.code, 0) << out.all;
+    return nlohmann::json::parse(out.out);
+  };
+  nlohmann::json b = bench(1 << 19, 1 << 21, 1);
+  const double ws = b["weight_working_set_bytes"].get<double>();
+  ASSERT_GT(ws, 1 << 19);
+  ASSERT_LT(ws, 1 << 21);
+  const double want = 100.0 - 50.0 * std::log(ws / (1 << 19)) / std::log(4.0);
+  EXPECT_NEAR(b["sweep_gb_per_s_at_working_set"].get<double>(), want, 1e-9) << b.dump();
+  EXPECT_NEAR(b["sweep_fraction"].get<double>(), b["achieved_gb_per_s"].get<double>() / want, 1e-9);
+
+  // Outside the sweep, or at 2 threads (the sweep is a 1-thread one), there is no such figure.
+  for (const nlohmann::json& o : {bench(1 << 21, 1 << 22, 1), bench(1 << 19, 1 << 21, 2)}) {
+    EXPECT_FALSE(o.contains("sweep_fraction")) << o.dump();
+    EXPECT_TRUE(o["bandwidth_fraction"].is_number());
+  }
 }
 
 TEST_F(RooflineCli, BenchWithoutRooflineSaysWhy) {

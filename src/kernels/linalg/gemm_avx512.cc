@@ -5,6 +5,12 @@
 //    K rows in flight gives 8 independent FMA chains: enough to cover FMA latency (4 cycles) at
 //    the L1/L2 load rate, while B streams exactly once.
 //  - m > 1: an 8 x 32 register tile (16 accumulators, two panels) over K slices of kGemmKc.
+//    When B is large (kTilePrefetchBytes), the first row tile of a panel pair prefetches the
+//    pair the block visits next (same K slice). Without it the first tile waits on the L3 for
+//    every line it reads: an LSTM's input projection (25 x 1024 x 4096, 16 MiB) ran at
+//    104 GFLOP/s on the Zen 5 VM, 146 with it. Below 8 MiB (4 MiB: 100 GB/s from L3 there) the
+//    prefetch cost 5 % instead (it pulls 32 KiB into L1 while the current pair's slice is
+//    still in use), so smaller matrices keep the plain loop. Figures: docs/benchmarks.md.
 // GCC 12 warns about _mm512_undefined_ps() inside its own intrinsics headers (a known false
 // positive of -Wmaybe-uninitialized); silence it for this file only.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -21,6 +27,8 @@ namespace softdpu::kernels::detail {
 namespace {
 
 constexpr int kMr = 8;
+// Packed B of at least this many bytes gets the next-pair prefetch in the tile loop.
+constexpr int64_t kTilePrefetchBytes = int64_t{8} << 20;
 
 // What the tile does after the K loop.
 struct Epi {
@@ -62,10 +70,12 @@ inline __mmask16 lane_mask(int64_t cols) {
 }
 
 // MR rows x (16 * NP) columns over kc steps of K. b points at panel p's first row of this
-// slice; the next panel starts pstride floats later.
-template <int MR, int NP>
+// slice; the next panel starts pstride floats later. With PF, the same rows of the next two
+// panels from `next` on are prefetched into L1 as the loop goes (one line per panel and row).
+template <int MR, int NP, bool PF>
 SOFTDPU_AVX512 void tile(int64_t kc, const float* a, int64_t rs, int64_t cs, const float* b,
-                         int64_t pstride, float* c, int64_t ldc, int64_t cols, const Epi& e) {
+                         int64_t pstride, float* c, int64_t ldc, int64_t cols, const Epi& e,
+                         const float* next) {
   __m512 acc[MR][NP];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
@@ -75,6 +85,10 @@ SOFTDPU_AVX512 void tile(int64_t kc, const float* a, int64_t rs, int64_t cs, con
   const float* b1 = b + pstride;
   if (cs == 1) {
     for (int64_t k = 0; k < kc; ++k) {
+      if (PF) {
+        _mm_prefetch(reinterpret_cast<const char*>(next + k * 16), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(next + pstride + k * 16), _MM_HINT_T0);
+      }
       const __m512 v0 = _mm512_loadu_ps(b + k * 16);
       const __m512 v1 = NP > 1 ? _mm512_loadu_ps(b1 + k * 16) : v0;
 #pragma GCC unroll 16
@@ -106,11 +120,12 @@ SOFTDPU_AVX512 void tile(int64_t kc, const float* a, int64_t rs, int64_t cs, con
 }
 
 using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
-                        int64_t, int64_t, const Epi&);
+                        int64_t, int64_t, const Epi&, const float*);
 
-template <int NP>
-constexpr TileFn kTiles[kMr] = {&tile<1, NP>, &tile<2, NP>, &tile<3, NP>, &tile<4, NP>,
-                                &tile<5, NP>, &tile<6, NP>, &tile<7, NP>, &tile<8, NP>};
+template <int NP, bool PF>
+constexpr TileFn kTiles[kMr] = {&tile<1, NP, PF>, &tile<2, NP, PF>, &tile<3, NP, PF>,
+                                &tile<4, NP, PF>, &tile<5, NP, PF>, &tile<6, NP, PF>,
+                                &tile<7, NP, PF>, &tile<8, NP, PF>};
 
 // y[0, cols) (+)= x . B over NP panels starting at b; cols may end inside the last panel. KU
 // rows of K advance together into separate accumulators so NP * KU FMA chains are in flight.
@@ -157,6 +172,8 @@ constexpr GemvFn kGemv[4] = {&gemv_panels<1, 4>, &gemv_panels<2, 4>, &gemv_panel
 
 }  // namespace
 
+std::atomic<bool> gemm_tile_prefetch{true};
+
 SOFTDPU_AVX512 void gemm_block_avx512(const GemmJob& job, int64_t m0, int64_t m1, int64_t p0,
                                       int64_t p1) {
   const int64_t k = job.k;
@@ -172,6 +189,10 @@ SOFTDPU_AVX512 void gemm_block_avx512(const GemmJob& job, int64_t m0, int64_t m1
     }
     return;
   }
+  const bool tile_prefetch =
+      gemm_tile_prefetch.load(std::memory_order_relaxed) &&
+      pstride * ((job.n + kGemmPanel - 1) / kGemmPanel) * static_cast<int64_t>(sizeof(float)) >=
+          kTilePrefetchBytes;
   for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
     const int64_t kc = std::min(kGemmKc, k - k0);
     Epi e{job.accumulate || k0 > 0, k0 + kc == k, nullptr, nullptr, job.act};
@@ -183,9 +204,14 @@ SOFTDPU_AVX512 void gemm_block_avx512(const GemmJob& job, int64_t m0, int64_t m1
       for (int64_t i = m0; i < m1; i += kMr) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
         e.row_bias = job.row_bias ? job.row_bias + i : nullptr;
-        const TileFn fn = np == 2 ? kTiles<2>[mr - 1] : kTiles<1>[mr - 1];
+        // The last pair of the block has no full pair after it to fetch. The a_cs != 1 loop (a
+        // transposed A: MatMul, never an RNN's input projection) does not prefetch.
+        const bool pf = i == m0 && p + 4 <= p1 && tile_prefetch;
+        const TileFn fn = np == 1 ? kTiles<1, false>[mr - 1]
+                          : pf    ? kTiles<2, true>[mr - 1]
+                                  : kTiles<2, false>[mr - 1];
         fn(kc, job.a + i * job.a_rs + k0 * job.a_cs, job.a_rs, job.a_cs, b, pstride,
-           job.c + i * job.ldc + p * 16, job.ldc, cols, e);
+           job.c + i * job.ldc + p * 16, job.ldc, cols, e, b + 2 * pstride);
       }
     }
   }

@@ -127,6 +127,18 @@ TEST(LinalgGemm, TwoThreadsSplitNAndM) {
   }
 }
 
+// A packed B of >= 8 MiB takes the AVX-512 tile loop that prefetches the next panel pair
+// (gemm_avx512.cc): several K slices, a ragged last panel and an odd panel count (the last pair
+// is a single panel), on one thread and split across two.
+TEST(LinalgGemm, LargeBTakesThePrefetchingTileLoop) {
+  const Case c{10, 1910, 1100, true, true, false, true, {}};
+  ASSERT_GE(packed_b_floats(c.k, c.n) * int64_t{sizeof(float)}, int64_t{8} << 20);
+  for (Isa isa : testing::supported_isas()) {
+    check_case(c, isa, 1);
+    check_case(c, isa, 2);
+  }
+}
+
 TEST(LinalgGemm, PackLayoutIsPanelMajor) {
   // The panel layout is a public contract (Conv writes im2col into it).
   const int64_t k = 3, n = 20;
