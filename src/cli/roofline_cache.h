@@ -43,7 +43,10 @@ double sweep_gb_per_s_at(const nlohmann::json& sweep, size_t bytes);
 // weight_level, and (with a roofline) level_gb_per_s and bandwidth_fraction. At 1 thread, when the
 // roofline holds a sweep covering the weight working set, also sweep_gb_per_s_at_working_set and
 // sweep_fraction: the level's figure is one point (the L3 one at 11 MiB on the Zen 5 VM), while
-// the L3 read rate of that VM falls with size, so both are reported.
+// the L3 read rate of that VM falls with size, so both are reported. sweep_fraction can exceed 1:
+// the sweep re-reads the whole working set, while an RNN step re-reads only its recurrent matrix
+// (smaller, so read faster); the sweep figure is a floor of the bandwidth at hand, the level
+// point a ceiling.
 nlohmann::json weight_bandwidth(size_t bytes_read, size_t working_set, double seconds, int threads,
                                 const std::string& roofline_path);
 

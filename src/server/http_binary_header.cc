@@ -31,7 +31,8 @@ size_t key_index(sj::field& field, const std::string_view (&keys)[N]) {
   return k;
 }
 
-// A non-negative integer below 10^18, the bound the general path's shape checks stay within.
+// A non-negative integer below 10^18: it fits int64 with margin (sizes and shape dimensions);
+// anything larger goes to the general path, which words the error.
 bool count(sj::value v, int64_t* out) {
   uint64_t x;
   if (v.get_uint64().get(x) || x >= 1000000000000000000ull) return false;
@@ -60,6 +61,7 @@ bool read_input(sj::value v, std::string_view* binary, InputTensor* in) {
       case 2: {
         sj::array shape;
         if (field.value().get_array().get(shape)) return false;
+        in->shape.reserve(4);  // batch-1 shapes: one allocation, not two
         for (auto d : shape) {
           sj::value dv;
           int64_t n;

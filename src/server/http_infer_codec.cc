@@ -31,6 +31,13 @@ bool flatten(const json& j, std::vector<const json*>* out, int depth = 0) {
   return true;
 }
 
+// A JSON number fits a floating-point datatype if it is finite there: the cast of a double
+// beyond FLT_MAX to float is undefined, and inf/NaN are no JSON values ("1e400" is read as inf).
+template <typename T>
+bool representable(double d) {
+  return std::isfinite(d) && std::fabs(d) <= static_cast<double>(std::numeric_limits<T>::max());
+}
+
 template <typename T>
 bool put_number(const json& v, char* dst) {
   T x;
@@ -38,8 +45,8 @@ bool put_number(const json& v, char* dst) {
     if (!v.is_boolean()) return false;
     x = v.get<bool>();
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (!v.is_number()) return false;
-    x = v.get<T>();
+    if (!v.is_number() || !representable<T>(v.get<double>())) return false;
+    x = static_cast<T>(v.get<double>());
   } else {
     if (!v.is_number_integer()) return false;
     if constexpr (std::is_unsigned_v<T>) {
@@ -72,8 +79,8 @@ bool put_element(DType t, const json& v, char* dst) {
     case DType::kBool: return put_number<bool>(v, dst);
     case DType::kFloat16:
     case DType::kBFloat16: {
-      if (!v.is_number()) return false;
-      float f = v.get<float>();
+      if (!v.is_number() || !representable<float>(v.get<double>())) return false;
+      const float f = static_cast<float>(v.get<double>());
       uint16_t bits = t == DType::kFloat16 ? formats::float_to_fp16(f, formats::Rounding::kEven)
                                            : formats::float_to_bf16(f, formats::Rounding::kEven);
       std::memcpy(dst, &bits, 2);
@@ -104,7 +111,8 @@ size_t skip_ws(std::string_view t, size_t k) {
   return k;
 }
 
-// Characters of a JSON number: 1 for digits, signs; 2 for '.', 'e', 'E' (they make it real).
+// Characters that may continue a JSON number: 1 for digits and signs; 2 for '.', 'e', 'E' (they
+// make it real).
 constexpr auto kNumberChar = [] {
   std::array<uint8_t, 256> table{};
   for (char c = '0'; c <= '9'; ++c) table[static_cast<unsigned char>(c)] = 1;
@@ -113,76 +121,75 @@ constexpr auto kNumberChar = [] {
   return table;
 }();
 
-// The number token at t[k] (a '-' or a digit): the longest run of number characters, parsed
-// whole by from_chars as an integer, or as a double if it holds '.', 'e' or 'E'. Returns false
-// if from_chars does not take all of it. *e: the end of the token.
-bool parse_number_token(std::string_view t, size_t k, FastNum* n, size_t* e) {
-  size_t end = k + 1;
-  uint8_t seen = 0;
-  while (end < t.size() && kNumberChar[static_cast<unsigned char>(t[end])]) {
-    seen |= kNumberChar[static_cast<unsigned char>(t[end])];
-    ++end;
-  }
-  const char* first = t.data() + k;
-  const char* last = t.data() + end;
-  if (seen & 2) {
-    auto r = std::from_chars(first, last, n->d);
-    if (r.ec != std::errc() || r.ptr != last) return false;
-  } else {
-    auto r = std::from_chars(first, last, n->i);
-    if (r.ec != std::errc() || r.ptr != last) return false;
-    n->d = static_cast<double>(n->i);
-    n->kind = 1;
-  }
-  *e = end;
-  return true;
-}
-
-// The same result without scanning the token first (the scan cost as much as the parse): from_chars
-// finds the end itself, and the character after it tells whether the token went on. Only a '-'
-// not followed by a digit (where a double parse could read "-inf") takes the scan.
+// The JSON number at t[k] (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), parsed by
+// from_chars without scanning it first (a scan cost as much as the parse). from_chars is laxer
+// than JSON ("01", "1.", "1.e5", "-.5", "-inf"), so the checks around it refuse exactly those:
+// the fast path must refuse what nlohmann refuses, never read them as values. An integer beyond
+// INT64 is refused too (no integer datatype holds it). *e: the end of the token.
 bool parse_number(std::string_view t, size_t k, FastNum* n, size_t* e) {
   const char* first = t.data() + k;
   const char* last = t.data() + t.size();
+  auto digit = [&](const char* p) { return p < last && *p >= '0' && *p <= '9'; };
   auto kind = [&](const char* p) {
     return p < last ? kNumberChar[static_cast<unsigned char>(*p)] : uint8_t{0};
   };
+  const char* d = first + (*first == '-');
+  if (!digit(d) || (*d == '0' && digit(d + 1))) return false;  // "-", "-.5", "-inf", "01"
   const auto ri = std::from_chars(first, last, n->i);
-  if (ri.ec == std::errc::invalid_argument) return parse_number_token(t, k, n, e);
   if (ri.ec == std::errc() && kind(ri.ptr) == 0) {  // digits only: an integer
     n->d = static_cast<double>(n->i);
     n->kind = 1;
     *e = static_cast<size_t>(ri.ptr - t.data());
     return true;
   }
-  // A '.', 'e' or 'E' after the digits makes the token real; a sign there, or an integer out of
-  // range, is what the token rule refuses.
-  if (kind(ri.ptr) != 2) return false;
+  // A '.' or an exponent after the digits makes the token real ("1-2", or digits beyond INT64
+  // followed by nothing, are refused); a '.' needs a digit after it ("1.", "1.e5").
+  if (kind(ri.ptr) != 2 || (*ri.ptr == '.' && !digit(ri.ptr + 1))) return false;
   const auto rd = std::from_chars(first, last, n->d);
+  // An exponent without digits ("1e", "1.5e+") stops from_chars before it: refused here.
   if (rd.ec != std::errc() || kind(rd.ptr) != 0) return false;
   n->i = 0;
   *e = static_cast<size_t>(rd.ptr - t.data());
   return true;
 }
 
+// A JSON array of numbers and booleans, nested arrays allowed, at t[k] ('['): values and
+// commas strictly alternate ("[1 2]", "[1,,2]", "[1,]" and "[[1][2]]" are refused).
 bool parse_number_array(std::string_view t, size_t k, std::vector<FastNum>* v, size_t* end) {
   int depth = 0;
+  bool want_value = true;  // after '[' or ',': a value (or, right after '[', the closing ']')
+  bool after_open = false;
   while (k < t.size()) {
     k = skip_ws(t, k);
     if (k >= t.size()) return false;
-    char c = t[k];
-    if (c == '[') {
-      if (++depth > 32) return false;
-      ++k;
-    } else if (c == ']') {
+    const char c = t[k];
+    if (c == ']') {
+      if (want_value && !after_open) return false;  // "[1,]"
       ++k;
       if (--depth == 0) {
         *end = k;
         return true;
       }
-    } else if (c == ',') {
+      want_value = after_open = false;
+      continue;
+    }
+    if (c == ',') {
+      if (want_value) return false;
       ++k;
-    } else if (c == 't' && t.substr(k, 4) == "true") {
+      want_value = true;
+      after_open = false;
+      continue;
+    }
+    if (!want_value) return false;  // two values without a comma
+    after_open = false;
+    if (c == '[') {
+      if (++depth > 32) return false;
+      ++k;
+      want_value = after_open = true;
+      continue;
+    }
+    want_value = false;
+    if (c == 't' && t.substr(k, 4) == "true") {
       v->push_back({1, 1, 2});
       k += 4;
     } else if (c == 'f' && t.substr(k, 5) == "false") {
@@ -238,7 +245,7 @@ bool put_fast_number(const FastNum& n, char* dst) {
     if (n.kind != 2) return false;
     x = n.i != 0;
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (n.kind == 2) return false;
+    if (n.kind == 2 || !representable<T>(n.d)) return false;
     x = static_cast<T>(n.d);
   } else {
     if (n.kind != 1 || n.i < static_cast<int64_t>(std::numeric_limits<T>::min())) return false;
@@ -265,8 +272,8 @@ bool put_fast(DType t, const FastNum& n, char* dst) {
     case DType::kBool: return put_fast_number<bool>(n, dst);
     case DType::kFloat16:
     case DType::kBFloat16: {
-      if (n.kind == 2) return false;
-      float f = static_cast<float>(n.d);
+      if (n.kind == 2 || !representable<float>(n.d)) return false;
+      const float f = static_cast<float>(n.d);
       uint16_t bits = t == DType::kFloat16 ? formats::float_to_fp16(f, formats::Rounding::kEven)
                                            : formats::float_to_bf16(f, formats::Rounding::kEven);
       std::memcpy(dst, &bits, 2);
@@ -308,10 +315,17 @@ Status decode_input(const json& j, size_t i, std::string_view* binary, const Fas
   in->datatype = datatype->get_ref<const std::string&>();
   const auto shape = j.find("shape");
   if (shape == j.end() || !shape->is_array()) return bad(what() + ": 'shape' is required");
+  // The element count stays below 2^40 (as in the gRPC codec): a product that overflowed int64
+  // could wrap to a count that an empty 'data' matches.
+  int64_t count = 1;
   for (const json& d : *shape) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0)
       return bad(what() + ": shape must be non-negative integers, got " + shape->dump());
-    in->shape.push_back(d.get<int64_t>());
+    const int64_t n = d.get<int64_t>();
+    if (n > 0 && count > (int64_t{1} << 40) / n)
+      return bad(what() + ": shape " + shape->dump() + " has more than 2^40 elements");
+    count *= n;
+    in->shape.push_back(n);
   }
   auto dt = datatype_from_name(in->datatype);
   if (!dt) return bad(what() + ": unknown datatype '" + in->datatype + "'");
@@ -469,11 +483,12 @@ Status decode_infer_request(std::string_view body, int64_t header_length, InferR
   if (strip_data_arrays(header, &fast)) header = fast.rewritten;
   json j = json::parse(header, nullptr, false);
   if (j.is_discarded()) {
-    // Re-parse with exceptions for the position and reason of the error.
+    // Re-parse with exceptions for the position and reason of the error: a syntax error, or a
+    // number beyond double ("1e400": out_of_range, which must not escape either).
     try {
       json again = json::parse(original);
       (void)again;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       return bad(std::string("malformed JSON in the request body: ") + e.what());
     }
     return bad("malformed JSON in the request body");

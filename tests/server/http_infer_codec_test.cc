@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 namespace softdpu::server {
 namespace {
@@ -104,6 +105,69 @@ TEST(HttpInferCodec, NumberTokensAsStrtodReadsThem) {
                              "]}]}";
     EXPECT_FALSE(decode_infer_request(body, -1, &q2, &f)) << b.token;
   }
+}
+
+TEST(HttpInferCodec, DataArraysFollowTheJsonGrammar) {
+  // Tokens and arrays that from_chars or a loose scanner would read as numbers but JSON does not
+  // allow: nlohmann (the independent reference) refuses each body, and so must the decoder,
+  // whichever path reads it. The shape is what a loose read would give.
+  const struct {
+    const char* data;
+    int count;
+  } bad[] = {{"[01]", 1},   {"[-01]", 1}, {"[1.]", 1},     {"[1.e5]", 1},     {"[-.5]", 1},
+             {"[.5]", 1},   {"[+1]", 1},  {"[1e+]", 1},    {"[1 2]", 2},      {"[1,,2]", 2},
+             {"[,1]", 1},   {"[1,]", 1},  {"[[1][2]]", 2}, {"[[1],]", 1},     {"[true false]", 2},
+             {"[0x10]", 1}, {"[1]]", 1},  {"[[1]", 1},     {"[Infinity]", 1}, {"[NaN]", 1}};
+  for (const auto& b : bad) {
+    const std::string body = R"({"inputs": [{"name": "x", "shape": [)" + std::to_string(b.count) +
+                             R"(], "datatype": "FP64", "data": )" + b.data + "}]}";
+    ASSERT_FALSE(nlohmann::json::accept(body)) << body;
+    InferRequest r;
+    ResponseFormat f;
+    EXPECT_FALSE(decode_infer_request(body, -1, &r, &f)) << b.data;
+  }
+  // And what JSON allows still decodes, nested arrays and whitespace included.
+  InferRequest r = decode_ok(
+      R"({"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [ [ 0 , -0.5e1 ] ,)"
+      R"([1E2,2] ] }]})");
+  EXPECT_EQ(values<double>(r.inputs[0]), (std::vector<double>{0, -5, 100, 2}));
+}
+
+TEST(HttpInferCodec, ValuesOutsideTheDatatypeAreRefused) {
+  // A double beyond FLT_MAX has no float (the cast is undefined), and 1e400 is no finite double.
+  const struct {
+    const char* datatype;
+    const char* value;
+  } bad[] = {{"FP32", "1e39"},
+             {"FP32", "-3.5e38"},
+             {"FP16", "1e39"},
+             {"BF16", "-1e39"},
+             {"FP64", "1e400"}};
+  for (const auto& b : bad) {
+    for (const char* sep : {"", " "}) {  // the fast path, and nlohmann's (a string elsewhere)
+      const std::string body =
+          std::string(R"({"inputs": [{"name": "x", "shape": [2], "datatype": ")") + b.datatype +
+          R"(", "data": [)" + b.value + "," + sep + (*sep ? "\"s\"" : "1") + "]}]}";
+      InferRequest r;
+      ResponseFormat f;
+      EXPECT_FALSE(decode_infer_request(body, -1, &r, &f)) << body;
+    }
+  }
+  InferRequest ok = decode_ok(
+      R"({"inputs": [{"name": "x", "shape": [2], "datatype": "FP32", "data": [3.4e38, -1e-50]}]})");
+  EXPECT_EQ(values<float>(ok.inputs[0]), (std::vector<float>{3.4e38f, -0.0f}));
+}
+
+TEST(HttpInferCodec, ShapesWithTooManyElementsAreRefused) {
+  // 2^32 x 2^32 overflows int64 to 0, which an empty 'data' would match.
+  InferRequest r;
+  ResponseFormat f;
+  const Status st = decode_infer_request(
+      R"({"inputs": [{"name": "x", "shape": [4294967296, 4294967296], "datatype": "FP32",)"
+      R"( "data": []}]})",
+      -1, &r, &f);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.to_string().find("2^40"), std::string::npos) << st.to_string();
 }
 
 TEST(HttpInferCodec, ResponseJsonAndBinary) {
