@@ -61,7 +61,27 @@ def eie_table():
               f"{best:.1f}x | {dense_b / eie_b:.0f}x | {dense_b / (eie_b + rows_b):.0f}x |")
 
 
+def row_entry_ab_table():
+    # BM_EieSparsePrev: the previous row-entry loop (SparseOptions::previous_row_entry_loop), in
+    # the same runs; ns per non-zero = CPU time over the updates a call makes (active_nonzeros).
+    print("| layer | dense fp32 | previous row-entry loop | row-entry kernel | previous / kernel | "
+          "ns per non-zero, previous / kernel | fp32 / previous | fp32 / kernel |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for l in ("Alex-6", "Alex-7", "Alex-8", "VGG-6", "NT-LSTM"):
+        if f"BM_EieSparsePrev/{l}" not in times or f"BM_EieSparse/{l}" not in times:
+            continue
+        p, s = med(f"BM_EieSparsePrev/{l}"), med(f"BM_EieSparse/{l}")
+        nz = counters[f"BM_EieSparse/{l}"].get("active_nonzeros", 0)
+        per = f"{p * 1e3 / nz:.3f} / {s * 1e3 / nz:.3f}" if nz else "-"
+        dense = f"BM_EieDense/{l}" in times
+        d = med(f"BM_EieDense/{l}") if dense else float("nan")
+        print(f"| {l} | {d:.0f} | {p:.0f} | {s:.0f} | {p / s:.2f}x | {per} | "
+              f"{d / p:.1f}x | {d / s:.1f}x |")
+
+
 print(f"runs per benchmark: {max(len(t) for t in times.values())}; medians of CPU time per call (us)\n")
 if "BM_Circulant/4096/b128" in times:
     circulant_table()
 eie_table()
+print()
+row_entry_ab_table()

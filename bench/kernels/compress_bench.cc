@@ -3,12 +3,15 @@
 //
 //   BM_CircDense/<n>, BM_CircMxint8/<n>   y = W x with W n x n, dense
 //   BM_Circulant/<n>/b<b>                 the same product with W block-circulant (FFT path)
-//   BM_EieDense/<layer>, BM_EieMxint8/<layer>, BM_EieSparse/<layer>, BM_EieColumns/<layer>
+//   BM_EieDense/<layer>, BM_EieMxint8/<layer>, BM_EieSparse/<layer>, BM_EieSparsePrev/<layer>,
+//   BM_EieColumns/<layer>
 //       the EIE paper's layers (Han et al., ISCA'16, Table III) with its weight and activation
 //       densities; the sparse weights use a 4-bit codebook (EIE's format); the activations are
 //       ReLU-like (zeros at the given rate), which only the sparse kernels exploit. BM_EieSparse
-//       runs apply() as the engine does (the row-entry kernel on AVX-512), BM_EieColumns the
-//       EIE column kernel (SparseOptions::row_entries = false) for the A/B.
+//       runs apply() as the engine does (the row-entry kernel on AVX-512), BM_EieSparsePrev the
+//       previous row-entry loop (SparseOptions::previous_row_entry_loop), BM_EieColumns the EIE
+//       column kernel (SparseOptions::row_entries = false), for the A/Bs. "active_nonzeros" is
+//       the updates a sparse call makes (non-zero weights of the non-zero activations' columns).
 // "weight_bytes" is what each kernel streams per call. Dense weights of these sizes come from
 // DRAM on every call (>= 4 MiB); compressed ones may fit in cache: that is the point.
 #include <benchmark/benchmark.h>
@@ -121,19 +124,22 @@ void run_circulant(benchmark::State& state, int64_t n, int b) {
 }
 
 void run_sparse(benchmark::State& state, int64_t n, int64_t k, double w_density, double act_density,
-                bool row_entries) {
+                bool row_entries, bool previous_loop = false) {
   std::unique_ptr<compress::SparseMatrix> sm;
+  const std::vector<float> x = activations(size_t(k), act_density, 2);
+  int64_t active_nonzeros = 0;  // the updates a call makes: non-zero weights of active columns
   {
     // Random pruning mask: magnitude pruning of i.i.d. weights keeps a random subset too.
     std::vector<float> w = normal_vec(size_t(n * k), 4, 0.05f);
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(0.f, 1.f);
-    for (float& x : w)
-      if (u(rng) >= w_density) x = 0.f;
+    for (float& v : w)
+      if (u(rng) >= w_density) v = 0.f;
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c) active_nonzeros += x[c] != 0.f && w[r * k + c] != 0.f;
     sm = std::make_unique<compress::SparseMatrix>(
-        w.data(), n, k, k, compress::SparseOptions{1, 4, "fp32", row_entries});
+        w.data(), n, k, k, compress::SparseOptions{1, 4, "fp32", row_entries, previous_loop});
   }
-  const std::vector<float> x = activations(size_t(k), act_density, 2);
   std::vector<float> y(static_cast<size_t>(n));
   AlignedBytes scratch(sm->scratch_bytes(1));
   for (auto _ : state) {
@@ -144,6 +150,7 @@ void run_sparse(benchmark::State& state, int64_t n, int64_t k, double w_density,
   weight_counters(state, double(sm->bytes()), n, k);
   state.counters["entries"] = double(sm->entries());
   state.counters["row_entry_bytes"] = double(sm->row_entry_bytes());
+  state.counters["active_nonzeros"] = double(active_nonzeros);
 }
 
 struct EieLayer {
@@ -183,6 +190,9 @@ const bool kRegistered = [] {
     })->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_EieSparse/" + s).c_str(), [=](benchmark::State& st) {
       run_sparse(st, l.n, l.k, l.w_density, l.act_density, true);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_EieSparsePrev/" + s).c_str(), [=](benchmark::State& st) {
+      run_sparse(st, l.n, l.k, l.w_density, l.act_density, true, true);
     })->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_EieColumns/" + s).c_str(), [=](benchmark::State& st) {
       run_sparse(st, l.n, l.k, l.w_density, l.act_density, false);

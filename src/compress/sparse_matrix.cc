@@ -45,7 +45,12 @@ inline void column(const uint8_t* code, uint32_t begin, uint32_t end, float* acc
 
 SparseMatrix::SparseMatrix(const float* w, int64_t n, int64_t k, int64_t ldw,
                            const SparseOptions& opt)
-    : n_(n), k_(k), bits_(opt.codebook_bits), values_(opt.codebook_values) {
+    : n_(n),
+      k_(k),
+      bits_(opt.codebook_bits),
+      row_entry_loop_(opt.previous_row_entry_loop ? detail::RowEntryLoop::kShiftMask
+                                                  : detail::RowEntryLoop::kBextr),
+      values_(opt.codebook_values) {
   const int pes = std::max(1, std::min<int>(opt.pes, static_cast<int>(std::max<int64_t>(1, n))));
   std::vector<float> shared;
   if (bits_ > 0) {
@@ -172,7 +177,7 @@ void SparseMatrix::run_row_entries(const detail::RowEntries& re, const float* x,
   alignas(64) float cb[16] = {};
   std::copy(codebook_.begin(), codebook_.end(), cb);
   if (avx512) {
-    detail::row_entries_avx512(re, cb, active, xa, na, scratch);
+    detail::row_entries_avx512(re, cb, active, xa, na, scratch, row_entry_loop_);
   } else {
     detail::row_entries_scalar(re, cb, active, xa, na, scratch);
   }

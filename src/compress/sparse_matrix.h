@@ -28,6 +28,8 @@ struct SparseOptions {
   // Codebook layers on AVX-512 CPUs: also derive the row-indexed kernel layout
   // (sparse_row_entries.h) and run apply() on it; false keeps the EIE kernels (benchmarks' A/B).
   bool row_entries = true;
+  // Runs the previous AVX-512 row-entry loop instead (RowEntryLoop::kShiftMask): benchmarks' A/B.
+  bool previous_row_entry_loop = false;
 };
 
 class SparseMatrix final : public CompressedMatrix {
@@ -85,6 +87,7 @@ class SparseMatrix final : public CompressedMatrix {
 
   int64_t n_, k_;
   int bits_;
+  detail::RowEntryLoop row_entry_loop_;
   std::string values_;
   std::vector<float> codebook_;  // 2^bits entries, [0] = 0 (empty when exact)
   std::vector<Pe> pe_;

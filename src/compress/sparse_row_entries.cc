@@ -31,6 +31,9 @@ RowEntries RowEntries::from_csc(int64_t rows, int64_t cols, const std::vector<ui
       s.entry[fill[b * cols + c]++] = static_cast<uint16_t>((row - b * kEntryBlockRows) << 4 | idx);
     });
   }
+  const int64_t runs = std::max<int64_t>(1, s.blocks * cols);
+  const int64_t mean_bytes = static_cast<int64_t>(s.ptr.back()) * 2 / runs;
+  s.prefetch_lines = static_cast<int>(std::min<int64_t>(32, (mean_bytes + 63) / 64));
   return s;
 }
 

@@ -26,6 +26,9 @@ struct RowEntries {
   // Entries of row block b and column c: entry[ptr[b * cols + c] .. ptr[b * cols + c + 1]).
   std::vector<uint32_t> ptr;
   std::vector<uint16_t> entry;
+  // 64-byte lines of entries the AVX-512 kernel prefetches for the next active column: the mean
+  // (block, column) run, rounded up and capped at 32.
+  int prefetch_lines = 0;
 
   // From one PE's EIE CSC: `rows` local rows, `col_ptr` (cols + 1 offsets), `code` entries
   // (codebook index << 4 | relative row z); padding entries (index 0) are dropped.
@@ -40,7 +43,11 @@ struct RowEntries {
 // exactly.
 void row_entries_scalar(const RowEntries& s, const float* codebook, const int32_t* active,
                         const float* x, int64_t n_active, float* acc);
+// kBextr is the kernel; kShiftMask the previous loop (rows by shift + mask, a prefetch loop to
+// the end of each column), kept selectable for A/B benchmarks (SparseOptions).
+enum class RowEntryLoop { kBextr, kShiftMask };
 void row_entries_avx512(const RowEntries& s, const float* codebook, const int32_t* active,
-                        const float* x, int64_t n_active, float* acc);
+                        const float* x, int64_t n_active, float* acc,
+                        RowEntryLoop loop = RowEntryLoop::kBextr);
 
 }  // namespace softdpu::compress::detail

@@ -232,14 +232,17 @@ TEST(Sparse, KernelMatchesDenseExpansion) {
           for (int64_t n : {45, 301, 700}) {
             const int64_t k = 70;
             const std::vector<float> w = sparse_random(n, k, wd, 13);
-            for (bool row_entries : {false, true}) {
-              const SparseMatrix s(w.data(), n, k, k, {pes, bits, "fp32", row_entries});
+            // The EIE kernels, the row-entry kernel, the previous row-entry loop.
+            for (int kernel : {0, 1, 2}) {
+              const bool row_entries = kernel > 0;
+              const SparseMatrix s(w.data(), n, k, k,
+                                   {pes, bits, "fp32", row_entries, kernel == 2});
               EXPECT_EQ(s.has_row_entries(),
                         row_entries && bits > 0 && detected_isa() == Isa::kAvx512);
               for (int64_t m : {1, 2}) {
                 std::ostringstream what;
                 what << "w " << wd << " x " << xd << " bits " << bits << " pes " << pes << " n "
-                     << n << " row entries " << row_entries;
+                     << n << " kernel " << kernel;
                 expect_kernels_match_dense(s, sparse_random(m, k, xd, 17), m, &pool, what.str());
               }
             }
