@@ -211,7 +211,7 @@ void direct_conv(const DirectConv& p, const float* x, const float* bias, const f
   // stream in order from L2.
   auto do_range = [&](int64_t r) {
     float* xs = scratch + r * p.slot_floats();
-    std::fill(xs + p.slot_floats() - kSlack, xs + p.slot_floats(), 0.f);
+    std::fill(xs + p.c * p.sh * p.sw * p.rows * p.wq, xs + p.slot_floats(), 0.f);
     phase_split(p, x, p.range_row[static_cast<size_t>(r)], xs);
     const int64_t v0 = p.range_vec[static_cast<size_t>(r)];
     const int64_t v1 = p.range_vec[static_cast<size_t>(r) + 1];
