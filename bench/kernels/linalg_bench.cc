@@ -115,7 +115,7 @@ struct OpRunner {
   std::unique_ptr<softdpu::runtime::Kernel> kernel;
   std::vector<float> scratch;
 
-  void prepare(softdpu::ir::OpType op, std::vector<bool> constant) {
+  void prepare(softdpu::ir::OpType op, std::vector<bool> constant, int threads = 1) {
     node.name = "bench";
     node.op = op;
     std::vector<softdpu::runtime::InputDesc> descs;
@@ -126,6 +126,7 @@ struct OpRunner {
     }
     node.outputs = {100};
     softdpu::runtime::PrepareContext ctx(node, 17, descs, 1);
+    ctx.set_threads(threads);
     kernel = softdpu::runtime::prepare_fn(op)(ctx);
     output = Tensor(ctx.outputs()[0].dtype, ctx.outputs()[0].shape);
     scratch.resize(ctx.scratch_bytes() / sizeof(float) + 16);
@@ -174,7 +175,7 @@ void BM_Conv(benchmark::State& state) {
   r.node.attrs["_activation"] = string_attr("Relu");
   if (state.range(5) == 1) r.node.attrs["_conv_algo"] = string_attr("im2col");
   if (state.range(5) == 2) r.node.attrs["_conv_algo"] = string_attr("direct");
-  r.prepare(softdpu::ir::OpType::kConv, {false, true, true});
+  r.prepare(softdpu::ir::OpType::kConv, {false, true, true}, static_cast<int>(state.range(6)));
   ThreadPool pool(static_cast<int>(state.range(6)));
   for (auto _ : state) {
     r.run(&pool);

@@ -22,6 +22,7 @@ struct BenchArgs {
   int warmup = 50;
   std::vector<std::string> inputs;
   bool json = false;
+  bool per_op = false;   // per-kernel times (Session::record_step_times)
   std::string roofline;  // cached roofline to compare against (default_roofline_path())
 };
 
@@ -29,6 +30,37 @@ double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t i = static_cast<size_t>(p / 100.0 * (sorted.size() - 1) + 0.5);
   return sorted[std::min(i, sorted.size() - 1)];
+}
+
+// Per kernel: minimum and median of its time over the timed runs (the machine's noise lands on
+// some runs; the minimum says what the kernel can do, the median what it usually does), and the
+// thread pool's jobs per inference.
+nlohmann::json per_op_json(const Session::StepTimes& t, int64_t jobs0, int iterations) {
+  nlohmann::json steps = nlohmann::json::array();
+  double sum_min = 0, sum_p50 = 0;
+  for (size_t i = 0; i < t.names.size(); ++i) {
+    std::vector<double> v = t.us[i];
+    std::sort(v.begin(), v.end());
+    const double mn = v.empty() ? 0 : v.front(), p50 = percentile(v, 50);
+    sum_min += mn;
+    sum_p50 += p50;
+    steps.push_back({{"name", t.names[i]}, {"op", t.ops[i]}, {"min_us", mn}, {"p50_us", p50}});
+  }
+  return {{"steps", steps},
+          {"sum_min_us", sum_min},
+          {"sum_p50_us", sum_p50},
+          {"pool_jobs_per_run", static_cast<double>(t.pool_jobs - jobs0) / iterations}};
+}
+
+void print_per_op(const nlohmann::json& j) {
+  std::printf("%-40s %-14s %10s %10s\n", "kernel", "op", "min us", "p50 us");
+  for (const auto& s : j["steps"])
+    std::printf("%-40s %-14s %10.1f %10.1f\n", s["name"].get<std::string>().c_str(),
+                s["op"].get<std::string>().c_str(), s["min_us"].get<double>(),
+                s["p50_us"].get<double>());
+  std::printf("%-40s %-14s %10.1f %10.1f\n", "sum", "", j["sum_min_us"].get<double>(),
+              j["sum_p50_us"].get<double>());
+  std::printf("pool jobs    %.1f per inference\n", j["pool_jobs_per_run"].get<double>());
 }
 
 int run_bench(const BenchArgs& a) {
@@ -61,6 +93,8 @@ int run_bench(const BenchArgs& a) {
     st = s->run(in, out);
     if (!st) return report(st);
   }
+  if (a.per_op) s->record_step_times(a.iterations);
+  const int64_t jobs0 = a.per_op ? s->step_times().pool_jobs : 0;
   std::vector<double> us(a.iterations);
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < a.iterations; ++i) {
@@ -101,6 +135,7 @@ int run_bench(const BenchArgs& a) {
   j.update(weight_bandwidth(ps.weight_bytes_read, ps.weight_working_set,
                             percentile(sorted, 50) * 1e-6, a.threads,
                             a.roofline.empty() ? default_roofline_path() : a.roofline));
+  if (a.per_op) j["per_op"] = per_op_json(s->step_times(), jobs0, a.iterations);
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -111,6 +146,7 @@ int run_bench(const BenchArgs& a) {
   std::printf("latency us   p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n",
               j["p50_us"].get<double>(), j["p90_us"].get<double>(), j["p99_us"].get<double>(),
               j["max_us"].get<double>(), mean);
+  if (a.per_op) print_per_op(j["per_op"]);
   std::printf("throughput   %.0f inferences/s\n", j["throughput_per_s"].get<double>());
   std::printf("memory       peak RSS %.1f MiB, weights %.2f MiB, arena %.2f MiB\n",
               ru.ru_maxrss / 1024.0, ps.weight_bytes / 1048576.0, ps.arena_bytes / 1048576.0);
@@ -142,6 +178,8 @@ void register_bench(CLI::App& app, CommandFn* run) {
   cmd->add_option("--warmup", args->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   cmd->add_option("--input,-i", args->inputs, "NAME=FILE.npy (random data otherwise)");
   cmd->add_flag("--json", args->json, "print JSON");
+  cmd->add_flag("--per-op", args->per_op,
+                "time every kernel (min and p50 per kernel, pool jobs per inference)");
   cmd->add_option("--roofline", args->roofline,
                   "roofline cache to compare against (default: softdpu roofline's)");
   add_precision_flags(cmd, &args->precision);

@@ -11,7 +11,9 @@ inline void cpu_relax() {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+ThreadPool::ThreadPool(int threads)
+    : threads_(std::max(1, threads)), claimed_(new std::atomic<bool>[threads_]) {
+  for (int i = 0; i < threads_; ++i) claimed_[i].store(false);
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -25,10 +27,10 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(const Job& job) {
-  for (;;) {
-    int64_t c = next_chunk_.fetch_add(1);
-    if (c >= job.chunks) return;
+void ThreadPool::run_chunks(const Job& job, int first) {
+  for (int64_t k = 0; k < job.chunks; ++k) {
+    const int64_t c = (first + k) % job.chunks;
+    if (claimed_[c].load(std::memory_order_relaxed) || claimed_[c].exchange(true)) continue;
     job.fn(job.ctx, job.n * c / job.chunks, job.n * (c + 1) / job.chunks);
     done_chunks_.fetch_add(1, std::memory_order_release);
   }
@@ -36,6 +38,7 @@ void ThreadPool::run_chunks(const Job& job) {
 
 void ThreadPool::run(TaskFn fn, void* ctx, int64_t n, int64_t chunks) {
   Job job{fn, ctx, n, chunks};
+  ++jobs_;
   {
     std::unique_lock<std::mutex> lock(mu_);
     while (busy_.load() != 0) {
@@ -44,16 +47,17 @@ void ThreadPool::run(TaskFn fn, void* ctx, int64_t n, int64_t chunks) {
       lock.lock();
     }
     job_ = job;
-    next_chunk_.store(0);
+    // No thread is inside run_chunks (busy_ is 0 and the caller's own loop returned).
+    for (int64_t c = 0; c < chunks; ++c) claimed_[c].store(false, std::memory_order_relaxed);
     done_chunks_.store(0);
     generation_.fetch_add(1, std::memory_order_release);
   }
   cv_.notify_all();
-  run_chunks(job);
+  run_chunks(job, 0);
   while (done_chunks_.load(std::memory_order_acquire) < chunks) cpu_relax();
 }
 
-void ThreadPool::worker_loop(int) {
+void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
     // Spin for a short while: at batch 1 the next kernel usually follows within microseconds,
@@ -69,7 +73,7 @@ void ThreadPool::worker_loop(int) {
       busy_.fetch_add(1);
       job = job_;
     }
-    run_chunks(job);
+    run_chunks(job, index);
     busy_.fetch_sub(1);
   }
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,6 +21,8 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return threads_; }
+  // Jobs handed to the workers so far (parallel_for calls that did not run inline).
+  int64_t jobs() const { return jobs_; }
 
   // Calls fn(begin, end) over [0, n) split into about threads() contiguous chunks, each at least
   // `grain` long. Runs inline when one chunk suffices.
@@ -48,7 +51,11 @@ class ThreadPool {
     int64_t n;
     int64_t chunks;
   };
-  void run_chunks(const Job& job);
+  // Claims and runs chunks, starting with chunk `first`: thread i (the caller is 0) runs chunk
+  // i of every job whenever it is there in time, so consecutive kernels split alike (each
+  // thread's part of one kernel's output is the part of the next kernel's input it reads)
+  // find their rows in their own core's cache; a late thread's chunk is taken by another.
+  void run_chunks(const Job& job, int first);
 
   int threads_;
   std::vector<std::thread> workers_;
@@ -57,13 +64,15 @@ class ThreadPool {
   // The current job; workers spin briefly on generation_ before sleeping, since batch-1 kernels
   // are a few microseconds long and a condition-variable wake-up costs about as much.
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int64_t> next_chunk_{0};
+  // Per chunk (chunks <= threads): whether a thread has claimed it in the current job.
+  std::unique_ptr<std::atomic<bool>[]> claimed_;
   std::atomic<int64_t> done_chunks_{0};
   Job job_{};
   // Workers inside run_chunks; a new job is set up only when it is 0, so a straggler of the last
   // job never claims a chunk of the next one.
   std::atomic<int> busy_{0};
   bool stop_ = false;
+  int64_t jobs_ = 0;  // written by the calling thread only
 };
 
 }  // namespace softdpu

@@ -130,6 +130,11 @@ class PrepareContext {
   // Set by the planner: called with the input index on release_constant.
   void on_release(std::function<void(int)> fn) { on_release_ = std::move(fn); }
 
+  // --- threads: the intra-op thread count of the plan (PlanOptions::threads), for kernels
+  // whose scratch holds one slot per thread. run() may still get a pool of another size.
+  int threads() const { return threads_; }
+  void set_threads(int threads) { threads_ = threads; }
+
   // --- scratch
   void request_scratch(size_t bytes) { scratch_bytes_ = bytes; }
   size_t scratch_bytes() const { return scratch_bytes_; }
@@ -151,6 +156,7 @@ class PrepareContext {
   std::vector<InputDesc> inputs_;
   std::vector<OutputDesc> outputs_;
   size_t scratch_bytes_ = 0;
+  int threads_ = 1;
   bool kernel_wanted_ = true;
   std::vector<bool> released_;
   std::function<void(int)> on_release_;

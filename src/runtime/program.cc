@@ -1,6 +1,7 @@
 #include "runtime/program.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 
@@ -214,6 +215,7 @@ std::unique_ptr<Program> build_program(ir::Graph model, const PlanOptions& opt) 
   for (int s = 0; s < nsteps; ++s) {
     const ir::Node& node = g.nodes[s];
     PrepareContext ctx(node, g.opset, input_descs(g, node), static_cast<int>(node.outputs.size()));
+    ctx.set_threads(opt.threads);
     released[s].assign(node.inputs.size(), false);
     ctx.on_release([&, s](int i) {
       const int v = g.nodes[s].inputs[i];
@@ -346,9 +348,21 @@ void execute(Program& p, const std::vector<ConstTensorView>& inputs,
     else
       p.steps[b.step].in[b.slot] = ptr;
   }
-  for (Step& s : p.steps) {
-    KernelArgs args{s.in.data(), s.out.data(), s.scratch, p.pool.get()};
-    s.kernel->run(args);
+  if (p.step_ns.empty()) {
+    for (Step& s : p.steps) {
+      KernelArgs args{s.in.data(), s.out.data(), s.scratch, p.pool.get()};
+      s.kernel->run(args);
+    }
+  } else {
+    int64_t* ns = p.step_ns.data() + (p.timed_runs++ % p.step_runs) * std::ssize(p.steps);
+    for (Step& s : p.steps) {
+      KernelArgs args{s.in.data(), s.out.data(), s.scratch, p.pool.get()};
+      const auto t0 = std::chrono::steady_clock::now();
+      s.kernel->run(args);
+      *ns++ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
+    }
   }
   for (const OutputCopy& c : p.copies) {
     const void* src = c.constant          ? c.constant

@@ -51,6 +51,10 @@ struct Program {
   std::shared_ptr<uint8_t> arena;
   PlanStats stats;
   std::unique_ptr<ThreadPool> pool;
+  // Opt-in per-step timer (Session::record_step_times): step_ns[run % step_runs][step] in
+  // nanoseconds; empty (the default) keeps execute's loop untimed.
+  std::vector<int64_t> step_ns;
+  int64_t step_runs = 0, timed_runs = 0;
 };
 
 // Builds the program; throws softdpu::Error naming the node or input at fault. The program keeps

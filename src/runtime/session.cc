@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <fstream>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -328,6 +329,31 @@ Status Session::run(const std::vector<ConstTensorView>& inputs,
   if (!st) return st;
   runtime::execute(*impl_->program, inputs, outputs);
   return Status::ok();
+}
+
+void Session::record_step_times(int runs) {
+  if (!impl_->program) return;
+  runtime::Program& p = *impl_->program;
+  p.step_runs = std::max(runs, 0);
+  p.timed_runs = 0;
+  p.step_ns.assign(static_cast<size_t>(p.step_runs) * p.steps.size(), 0);
+}
+
+Session::StepTimes Session::step_times() const {
+  StepTimes t;
+  if (!impl_->program) return t;
+  const runtime::Program& p = *impl_->program;
+  const size_t n = p.steps.size();
+  const int64_t runs = std::min(p.timed_runs, p.step_runs);
+  t.us.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    t.names.push_back(p.steps[i].name);
+    t.ops.push_back(ir::op_name(p.steps[i].op));
+    for (int64_t r = p.timed_runs - runs; r < p.timed_runs; ++r)
+      t.us[i].push_back(p.step_ns[static_cast<size_t>(r % p.step_runs) * n + i] * 1e-3);
+  }
+  t.pool_jobs = p.pool ? p.pool->jobs() : 0;
+  return t;
 }
 
 Status Session::run(const std::map<std::string, Tensor>& inputs,

@@ -80,6 +80,35 @@ TEST(Session, MlpMatchesReferenceAndFuses) {
   }
 }
 
+// The per-kernel profile (softdpu bench --per-op): off by default; once on, a ring of the last
+// n runs, one time per planned kernel, in run order; results unchanged; a new plan drops it.
+TEST(Session, StepTimesRecordTheLastRuns) {
+  Mlp mlp;
+  Status st;
+  auto s = load_bytes(mlp.model(), &st);
+  ASSERT_TRUE(st) << st.to_string();
+  ASSERT_TRUE(st = s->plan(PlanOptions{})) << st.to_string();
+  Tensor x = random_tensor({1, 8}, -1, 1, 7);
+  std::map<std::string, Tensor> out;
+  ASSERT_TRUE(s->run({{"x", x}}, &out));
+  Session::StepTimes off = s->step_times();
+  ASSERT_EQ(off.names.size(), 2u);  // two Gemms
+  EXPECT_TRUE(off.us[0].empty());
+  s->record_step_times(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(s->run({{"x", x}}, &out));
+  Session::StepTimes on = s->step_times();
+  ASSERT_EQ(on.names.size(), 2u);
+  EXPECT_EQ(on.ops, (std::vector<std::string>{"Gemm", "Gemm"}));
+  for (const auto& us : on.us) {
+    ASSERT_EQ(us.size(), 3u);
+    for (double t : us) EXPECT_GE(t, 0.0);
+  }
+  std::vector<float> ref = mlp.reference(x.data_as<float>(), 1);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(out.at("y").data_as<float>()[i], ref[i], 1e-4f);
+  ASSERT_TRUE(s->plan(PlanOptions{}));
+  EXPECT_TRUE(s->step_times().us[0].empty());
+}
+
 TEST(Session, UnoptimizedPlanGivesSameResult) {
   Mlp mlp;
   Status st;

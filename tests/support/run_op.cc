@@ -77,6 +77,7 @@ std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
                            int threads, int64_t opset) {
   const OpNode n = describe_op(op, inputs, attrs, num_outputs);
   runtime::PrepareContext ctx(n.node, opset, n.descs, num_outputs);
+  ctx.set_threads(threads);
   std::unique_ptr<runtime::Kernel> kernel = runtime::prepare_fn(op)(ctx);
   std::vector<Tensor> outs;
   std::vector<void*> out_ptrs;

@@ -292,9 +292,9 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
     return per_image(wc, &kernels::winograd_conv);
   }
   if (ctx.is_constant(1) && kernels::direct_conv_applies(win, group) && algo != "im2col") {
-    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1));
+    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1), ctx.threads());
     ctx.release_constant(1);
-    ctx.request_scratch(static_cast<size_t>(dc->input_floats()) * sizeof(float));
+    ctx.request_scratch(static_cast<size_t>(dc->scratch_floats()) * sizeof(float));
     return per_image(dc, &kernels::direct_conv);
   }
 

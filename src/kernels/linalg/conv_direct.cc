@@ -15,11 +15,13 @@ constexpr int64_t kLanes = 16;
 // Slack after the phase-split input: the last vector of a row may read up to 15 floats past the
 // plane (lanes that are never stored).
 constexpr int64_t kSlack = kLanes;
+// Multiply-adds below which a conv is not worth splitting over threads.
+constexpr int64_t kMinSplitMacs = 64 * 1024;
 
 }  // namespace
 
-int64_t DirectConv::input_floats() const {
-  return c * sh * sw * hq * wq + kSlack;
+int64_t DirectConv::slot_floats() const {
+  return (c * sh * sw * rows * wq + kSlack + 15) / 16 * 16;
 }
 
 bool direct_conv_applies(const Window& w, int64_t group) {
@@ -31,7 +33,7 @@ bool direct_conv_applies(const Window& w, int64_t group) {
 }
 
 std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t m,
-                                             const float* weights) {
+                                             const float* weights, int threads) {
   auto p = std::make_shared<DirectConv>();
   p->win = w;
   p->c = c;
@@ -44,7 +46,39 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
   p->wq = (wp + p->sw - 1) / p->sw;
   const int64_t kh = w.k[1], kw = w.k[2], ks = kh * kw;
   p->k = c * ks;
-  const int64_t plane = p->hq * p->wq;
+  for (int64_t oh = 0; oh < w.out[1]; ++oh) {
+    for (int64_t ow = 0; ow < w.out[2]; ow += kLanes) {
+      const int64_t lanes = std::min(kLanes, w.out[2] - ow);
+      p->vecs.push_back({static_cast<int32_t>(oh * p->wq + ow),
+                         static_cast<int32_t>(oh * w.out[2] + ow), static_cast<int32_t>(lanes)});
+    }
+  }
+  // Ranges: pairs of vectors (the tile loop's unit) split evenly, one range per thread when
+  // the conv is large enough. A vector of output row oh reads plane rows oh .. oh + reach.
+  const int64_t nv = static_cast<int64_t>(p->vecs.size()), pairs = (nv + 1) / 2;
+  const int64_t plane_out = w.out_size();
+  const int64_t ranges =
+      m * p->k * plane_out >= kMinSplitMacs ? std::clamp<int64_t>(threads, 1, pairs) : int64_t{1};
+  const int64_t reach = (kh - 1) * w.dil[1] / p->sh;
+  std::vector<int64_t> row_end;
+  for (int64_t r = 0; r <= ranges; ++r)
+    p->range_vec.push_back(static_cast<int32_t>(std::min(nv, 2 * (r * pairs / ranges))));
+  for (int64_t r = 0; r < ranges; ++r) {
+    const int64_t first = p->vecs[static_cast<size_t>(p->range_vec[r])].in / p->wq;
+    const int64_t last = p->vecs[static_cast<size_t>(p->range_vec[r + 1] - 1)].in / p->wq;
+    p->range_row.push_back(static_cast<int32_t>(first));
+    row_end.push_back(std::min(p->hq, last + reach + 1));
+    p->rows = std::max(p->rows, row_end.back() - first);
+  }
+  // Every slot holds exactly `rows` rows (a shorter range starts earlier), so the rows a vector
+  // over-reads into are always copied ones; then each vector counts from its range's first row.
+  for (int64_t r = 0; r < ranges; ++r) {
+    const int64_t row0 = std::max<int64_t>(0, row_end[static_cast<size_t>(r)] - p->rows);
+    p->range_row[static_cast<size_t>(r)] = static_cast<int32_t>(row0);
+    for (int32_t v = p->range_vec[r]; v < p->range_vec[r + 1]; ++v)
+      p->vecs[static_cast<size_t>(v)].in -= static_cast<int32_t>(row0 * p->wq);
+  }
+  const int64_t plane = p->rows * p->wq;
   p->koff.resize(static_cast<size_t>(p->k));
   p->phase_read.assign(static_cast<size_t>(p->sh * p->sw), false);
   for (int64_t ci = 0; ci < c; ++ci) {
@@ -59,13 +93,6 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
       }
     }
   }
-  for (int64_t oh = 0; oh < w.out[1]; ++oh) {
-    for (int64_t ow = 0; ow < w.out[2]; ow += kLanes) {
-      const int64_t lanes = std::min(kLanes, w.out[2] - ow);
-      p->vecs.push_back({static_cast<int32_t>(oh * p->wq + ow),
-                         static_cast<int32_t>(oh * w.out[2] + ow), static_cast<int32_t>(lanes)});
-    }
-  }
   const int64_t tiles = (m + kDirectConvMr - 1) / kDirectConvMr;
   p->w.assign(static_cast<size_t>(tiles * p->k * kDirectConvMr), 0.f);
   for (int64_t oc = 0; oc < m; ++oc) {
@@ -78,16 +105,17 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
 
 namespace {
 
-// X [C, H, W] into rows [rq0, rq1) of every zero-padded phase plane. Each plane row is a zero
-// head, a (strided) copy of the input row and a zero tail; the bounds come from the phase and
-// padding once per plane, so the copy loop has no test per element.
-void phase_split(const DirectConv& p, const float* x, int64_t rq0, int64_t rq1, float* xs) {
+// X [C, H, W] into plane rows [rq0, rq0 + rows) of every zero-padded phase plane, stored from
+// xs (planes of `rows` rows). Each plane row is a zero head, a (strided) copy of the input row
+// and a zero tail; the bounds come from the phase and padding once per plane, so the copy loop
+// has no test per element.
+void phase_split(const DirectConv& p, const float* x, int64_t rq0, float* xs) {
   const Window& w = p.win;
   // A stride-2 row is a gather of every other float: a scalar loop costs as much as a third of
   // a stride-2 conv's tiles (resnet_cnn's 32->64 s2 3x3), the AVX-512 one a few percent.
   const auto copy2 =
       active_isa() == Isa::kAvx512 ? &detail::copy_stride2_avx512 : &detail::copy_stride2_scalar;
-  const int64_t plane = p.hq * p.wq, h = w.in[1], wd = w.in[2];
+  const int64_t plane = p.rows * p.wq, h = w.in[1], wd = w.in[2], rq1 = rq0 + p.rows;
   for (int64_t pw = 0; pw < p.sw; ++pw) {
     // Plane columns cq read input column cq * sw + pw - pad: inside for cq in [lo, hi).
     const int64_t first = w.pad[2] - pw;  // cq * sw >= first
@@ -102,7 +130,7 @@ void phase_split(const DirectConv& p, const float* x, int64_t rq0, int64_t rq1, 
         if (!p.phase_read[static_cast<size_t>(ph * p.sw + pw)]) continue;
         float* dst = xs + ((ci * p.sh + ph) * p.sw + pw) * plane;
         for (int64_t rq = rq0; rq < rq1; ++rq) {
-          float* d = dst + rq * p.wq;
+          float* d = dst + (rq - rq0) * p.wq;
           const int64_t ih = rq * p.sh + ph - w.pad[1];
           if (ih < 0 || ih >= h) {
             std::fill(d, d + p.wq, 0.f);
@@ -132,9 +160,6 @@ detail::DirectTileFn select_tiles() {
   }
   return &detail::direct_conv_tiles_scalar;
 }
-
-// Multiply-adds below which a work item is not worth handing to another thread.
-constexpr int64_t kMinItemMacs = 32 * 1024;
 
 }  // namespace
 
@@ -175,46 +200,42 @@ void direct_conv_tiles_scalar(const DirectConv& p, const float* xs, int64_t tile
 
 void direct_conv(const DirectConv& p, const float* x, const float* bias, const float* residual,
                  const Activation& act, float* y, float* scratch, ThreadPool* pool) {
-  // The SIMD tiles read up to 15 lanes past a plane's end; keep those floats defined.
-  std::fill(scratch + p.input_floats() - kSlack, scratch + p.input_floats(), 0.f);
-  const int threads = pool ? pool->threads() : 1;
-  const int64_t plane_out = p.win.out_size();
-  const bool parallel = threads > 1 && p.m * p.k * plane_out >= 2 * kMinItemMacs;
-  // Split by plane rows, in the proportions the tiles below split the output rows (and the
-  // previous conv split its output, this input): each thread then mostly reads rows it wrote
-  // itself, from its own L2, instead of half the planes from the other core's.
-  if (parallel) {
-    pool->parallel_for(p.hq, 1,
-                       [&](int64_t r0, int64_t r1) { phase_split(p, x, r0, r1, scratch); });
-  } else {
-    phase_split(p, x, 0, p.hq, scratch);
-  }
   const detail::DirectTileFn fn = select_tiles();
   const bool in_register = detail::act_in_register(act.kind);
   const Activation tile_act = in_register ? act : Activation{};
   const int64_t tiles = (p.m + kDirectConvMr - 1) / kDirectConvMr;
-  const int64_t nv = static_cast<int64_t>(p.vecs.size());
-  // Pixel vectors outer, output-channel tiles inner: a pair of vectors' input rows (every tap)
-  // stays in L1 while the tiles pass over it, and the weights stream in order from L2.
-  auto run = [&](int64_t v0, int64_t v1) {
+  const int64_t plane_out = p.win.out_size();
+  // Range r: its phase planes (the SIMD tiles read up to 15 lanes past a slot's last plane: keep
+  // those floats defined), then pixel vectors outer, output-channel tiles inner: a pair of
+  // vectors' input rows (every tap) stays in L1 while the tiles pass over it, and the weights
+  // stream in order from L2.
+  auto do_range = [&](int64_t r) {
+    float* xs = scratch + r * p.slot_floats();
+    std::fill(xs + p.c * p.sh * p.sw * p.rows * p.wq, xs + p.slot_floats(), 0.f);
+    phase_split(p, x, p.range_row[static_cast<size_t>(r)], xs);
+    const int64_t v0 = p.range_vec[static_cast<size_t>(r)];
+    const int64_t v1 = p.range_vec[static_cast<size_t>(r) + 1];
     for (int64_t v = v0; v < v1; v += 2)
       for (int64_t t = 0; t < tiles; ++t)
-        fn(p, scratch, t, v, std::min(v + 2, v1), bias, residual, tile_act, y);
+        fn(p, xs, t, v, std::min(v + 2, v1), bias, residual, tile_act, y);
     if (in_register) return;
     const DirectConv::Vec& last = p.vecs[static_cast<size_t>(v1 - 1)];
     const int64_t o0 = p.vecs[static_cast<size_t>(v0)].out, o1 = last.out + last.lanes;
     for (int64_t oc = 0; oc < p.m; ++oc)
       apply_activation_inplace(act, y + oc * plane_out + o0, o1 - o0);
   };
-  if (!parallel) {
-    run(0, nv);
+  const int64_t ranges = p.ranges();
+  const int64_t ns = std::min<int64_t>(ranges, pool ? pool->threads() : 1);
+  if (ns <= 1) {
+    for (int64_t r = 0; r < ranges; ++r) do_range(r);
     return;
   }
-  // Pairs of vectors split across threads: each thread reads its own part of the input.
-  const int64_t pairs = (nv + 1) / 2;
-  const int64_t grain = std::max<int64_t>(1, kMinItemMacs / std::max<int64_t>(1, 32 * p.m * p.k));
-  pool->parallel_for(pairs, grain,
-                     [&](int64_t q0, int64_t q1) { run(2 * q0, std::min(nv, 2 * q1)); });
+  // One pool job; thread s runs the contiguous ranges [s * ranges / ns, (s + 1) * ranges / ns),
+  // the band of output rows the next layer's thread s reads.
+  pool->parallel_for(ns, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s)
+      for (int64_t r = s * ranges / ns; r < (s + 1) * ranges / ns; ++r) do_range(r);
+  });
 }
 
 }  // namespace softdpu::kernels

@@ -39,27 +39,39 @@ struct DirectConv {
     int32_t in, out, lanes;  // base in a phase plane, offset in the output plane, valid lanes
   };
   std::vector<Vec> vecs;
+  // Ranges of pixel vectors, one per thread the plan was made for: range r covers vectors
+  // [range_vec[r], range_vec[r + 1]) and has its own phase planes in scratch slot r, holding
+  // plane rows [range_row[r], range_row[r] + rows) (its rows plus the halo its taps reach; a
+  // vector's `in` counts from its range's first row). A thread copies the rows of its range,
+  // then runs its tiles: one pool job per conv, no barrier between the copy and the product.
+  std::vector<int32_t> range_vec, range_row;
+  int64_t rows = 0;
   // Weights in tiles of kDirectConvMr output channels: w[(tile * K + tap) * Mr + r], zero rows
   // past M.
   std::vector<float> w;
 
-  // Floats of the phase-split input (scratch per image), including the over-read slack.
-  int64_t input_floats() const;
+  int64_t ranges() const { return static_cast<int64_t>(range_row.size()); }
+  // Floats of one range's phase planes with the over-read slack, a multiple of 16 (64 bytes).
+  int64_t slot_floats() const;
+  // Scratch floats per image: every range's slot.
+  int64_t scratch_floats() const { return ranges() * slot_floats(); }
 };
 
 // Whether the direct path serves this convolution (2-D or 1-D window, output rows wide enough
 // that vectors along them are mostly full).
 bool direct_conv_applies(const Window& w, int64_t group);
 
-// Plan-time part: offsets, output vectors and the packed weights (w is [M, C, kh, kw]).
+// Plan-time part: offsets, output vectors, ranges and the packed weights (w is [M, C, kh, kw]).
+// threads: the pool size the plan is for (one range per thread when the conv is large enough
+// to split); any pool size runs it correctly.
 std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t m,
-                                             const float* weights);
+                                             const float* weights, int threads = 1);
 
 // One image: x [C, H, W] -> y [M, OH, OW] = act(conv + bias[M] + residual), bias and residual
 // optional (null). The residual [M, OH, OW] is a ResNet shortcut (passes/fuse_residual_add.cc):
-// adding it in the tile writes the block output once. `scratch` holds input_floats() floats,
-// 64-byte aligned. Splits pairs of pixel vectors over the pool. Dispatches to the AVX-512, AVX2
-// or scalar tile by the active ISA.
+// adding it in the tile writes the block output once. `scratch` holds scratch_floats() floats,
+// 64-byte aligned. Runs the ranges over the pool, contiguous ranges per thread. Dispatches to the
+// AVX-512, AVX2 or scalar tile by the active ISA.
 void direct_conv(const DirectConv& p, const float* x, const float* bias, const float* residual,
                  const Activation& act, float* y, float* scratch, ThreadPool* pool);
 
@@ -67,7 +79,7 @@ namespace detail {
 
 // Computes output channels [tile * Mr, ...) for vectors [v0, v1) of one image: bias, residual
 // (laid out like y) and act applied, stored into y (the image's [M, OH*OW] output). xs is the
-// phase-split input.
+// phase planes of the vectors' range.
 using DirectTileFn = void (*)(const DirectConv& p, const float* xs, int64_t tile, int64_t v0,
                               int64_t v1, const float* bias, const float* residual,
                               const Activation& act, float* y);

@@ -252,10 +252,11 @@ void winograd_conv(const WinogradConv& p, const float* x, const float* bias, con
     for (int64_t r = 0; r < p.slots; ++r) do_range(r, 0);
     return;
   }
-  // One pool job: slot s runs ranges s, s + ns, ... (contiguous tile rows per range).
+  // One pool job: thread s runs the contiguous ranges [s * slots / ns, (s + 1) * slots / ns),
+  // i.e. a band of output rows, the same band the next layer's thread s reads (its own L2).
   pool->parallel_for(ns, 1, [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s)
-      for (int64_t r = s; r < p.slots; r += ns) do_range(r, s);
+      for (int64_t r = s * p.slots / ns; r < (s + 1) * p.slots / ns; ++r) do_range(r, s);
   });
 }
 

@@ -258,6 +258,57 @@ TEST(LinalgConv, DirectPath) {
   }
 }
 
+// The direct conv's ranges (one per planned thread, each with its own phase planes and halo
+// rows) run on a pool of any size: planned for 1..4 threads, run with 1..3, every ISA. The maps
+// split unevenly (13 output rows: ranges of 2 and 3 rows, the shorter one's slot starting a row
+// early), stride 1 and 2, a 1x1 stride-2 shortcut (one phase plane of four built).
+TEST(LinalgConv, DirectRangesAnyPool) {
+  struct Geo {
+    int64_t c, m, h, w, k, s, pad;
+  };
+  for (const Geo& g :
+       {Geo{5, 11, 13, 32, 3, 1, 1}, Geo{6, 9, 26, 60, 3, 2, 1}, Geo{16, 16, 26, 62, 1, 2, 0}}) {
+    ConvCase t{.x = {1, g.c, g.h, g.w},
+               .w = {g.m, g.c, g.k, g.k},
+               .strides = {g.s, g.s},
+               .pads = {g.pad, g.pad, g.pad, g.pad},
+               .act = "Relu"};
+    Tensor x = random_tensor(t.x, -1, 1, 21), w = random_tensor(t.w, -1, 1, 22);
+    Tensor b = random_tensor({g.m}, -1, 1, 23);
+    const Tensor want = conv_naive(t, x, w, &b);
+    Window win;
+    win.nd = 2;
+    win.in[1] = g.h;
+    win.in[2] = g.w;
+    win.k[1] = win.k[2] = g.k;
+    win.stride[1] = win.stride[2] = g.s;
+    win.pad[1] = win.pad[2] = win.pad_end[1] = win.pad_end[2] = g.pad;
+    win.out[1] = (g.h + 2 * g.pad - g.k) / g.s + 1;
+    win.out[2] = (g.w + 2 * g.pad - g.k) / g.s + 1;
+    ASSERT_TRUE(kernels::direct_conv_applies(win, 1));
+    for (int planned = 1; planned <= 4; ++planned) {
+      auto plan = kernels::plan_direct_conv(win, g.c, g.m, w.data_as<float>(), planned);
+      EXPECT_EQ(plan->ranges(), planned);
+      std::vector<float> scratch(static_cast<size_t>(plan->scratch_floats()) + 16);
+      float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
+                                                ~uintptr_t{63});
+      for (int threads = 1; threads <= 3; ++threads) {
+        ThreadPool pool(threads);
+        for (Isa isa : testing::supported_isas()) {
+          ScopedIsa scope(isa);
+          SCOPED_TRACE(::testing::Message() << isa_name(isa) << " c=" << g.c << " s=" << g.s
+                                            << " planned=" << planned << " threads=" << threads);
+          Tensor y(DType::kFloat32, want.shape());
+          kernels::direct_conv(*plan, x.data_as<float>(), b.data_as<float>(), nullptr,
+                               kernels::Activation{kernels::ActKind::kRelu}, y.data_as<float>(),
+                               aligned, &pool);
+          EXPECT_LT(testing::max_abs_diff(y, want), 2e-5f * std::sqrt(float(g.c * 27)));
+        }
+      }
+    }
+  }
+}
+
 // Winograd F(2x2, 3x3) (conv_winograd.h), forced: maps with odd sizes (tiles cut at the right
 // and bottom edges, panels spanning several tile rows), padding 1, 0 and asymmetric, channel
 // counts that are not multiples of 16, bias, fused residual, Relu (in the vector epilogue) and
