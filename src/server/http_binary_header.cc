@@ -11,24 +11,39 @@ namespace {
 
 namespace sj = simdjson::ondemand;
 
-// Every helper returns false on anything outside the subset or malformed: the general path then
+// Every reader returns false on anything outside the subset or malformed: the general path then
 // decodes it or words the error, so nothing here needs a message.
 
-// The value of a key that may appear once: bit k of *seen.
-bool first_time(unsigned* seen, size_t k) {
-  if (*seen & (1u << k)) return false;
-  *seen |= 1u << k;
+// `{ "key": value, ... }` where each key is one of `keys` and appears at most once (unknown keys
+// are outside the subset); member(k, value) reads the value of the k-th key. Returns the keys
+// seen as bits.
+template <size_t N, typename F>
+bool members(sj::object obj, const std::string_view (&keys)[N], unsigned* seen, F&& member) {
+  *seen = 0;
+  for (auto f : obj) {
+    sj::field field;
+    std::string_view key;
+    if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
+    size_t k = 0;
+    while (k < N && keys[k] != key) ++k;
+    if (k == N || (*seen & (1u << k))) return false;
+    *seen |= 1u << k;
+    if (!member(k, field.value())) return false;
+  }
   return true;
 }
 
-// Index of `key` in `keys`, or N (unknown keys are outside the subset).
-template <size_t N>
-size_t key_index(sj::field& field, const std::string_view (&keys)[N]) {
-  std::string_view key;
-  if (field.unescaped_key().get(key)) return N;
-  size_t k = 0;
-  while (k < N && keys[k] != key) ++k;
-  return k;
+template <size_t N, typename F>
+bool members(sj::value v, const std::string_view (&keys)[N], unsigned* seen, F&& member) {
+  sj::object obj;
+  return !v.get_object().get(obj) && members(obj, keys, seen, std::forward<F>(member));
+}
+
+bool string(sj::value v, std::string* out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  out->assign(s);
+  return true;
 }
 
 // A non-negative integer below 10^18: it fits int64 with margin (sizes and shape dimensions);
@@ -40,51 +55,41 @@ bool count(sj::value v, int64_t* out) {
   return true;
 }
 
+// `[ element, ... ]`; element(value) reads one.
+template <typename F>
+bool elements(sj::value v, F&& element) {
+  sj::array items;
+  if (v.get_array().get(items)) return false;
+  for (auto item : items) {
+    sj::value e;
+    if (item.get(e) || !element(e)) return false;
+  }
+  return true;
+}
+
 bool read_input(sj::value v, std::string_view* binary, InputTensor* in) {
   static constexpr std::string_view kKeys[] = {"name", "datatype", "shape", "parameters"};
-  sj::object obj;
-  if (v.get_object().get(obj)) return false;
-  unsigned seen = 0;
+  static constexpr std::string_view kParams[] = {"binary_data_size"};
   int64_t size = -1;
-  for (auto f : obj) {
-    sj::field field;
-    if (std::move(f).get(field)) return false;
-    const size_t k = key_index(field, kKeys);
-    if (k == 4 || !first_time(&seen, k)) return false;
-    std::string_view s;
+  unsigned seen = 0, pseen = 0;
+  const bool ok = members(v, kKeys, &seen, [&](size_t k, sj::value value) {
     switch (k) {
-      case 0:
-      case 1:
-        if (field.value().get_string().get(s)) return false;
-        (k == 0 ? in->name : in->datatype).assign(s);
-        break;
-      case 2: {
-        sj::array shape;
-        if (field.value().get_array().get(shape)) return false;
+      case 0: return string(value, &in->name);
+      case 1: return string(value, &in->datatype);
+      case 2:
         in->shape.reserve(4);  // batch-1 shapes: one allocation, not two
-        for (auto d : shape) {
-          sj::value dv;
+        return elements(value, [&](sj::value d) {
           int64_t n;
-          if (d.get(dv) || !count(dv, &n)) return false;
+          if (!count(d, &n)) return false;
           in->shape.push_back(n);
-        }
-        break;
-      }
-      default: {
-        static constexpr std::string_view kParams[] = {"binary_data_size"};
-        sj::object params;
-        if (field.value().get_object().get(params)) return false;
-        unsigned pseen = 0;
-        for (auto p : params) {
-          sj::field pf;
-          if (std::move(p).get(pf) || key_index(pf, kParams) != 0 || !first_time(&pseen, 0) ||
-              !count(pf.value(), &size))
-            return false;
-        }
-      }
+          return true;
+        });
+      default:
+        return members(value, kParams, &pseen,
+                       [&](size_t, sj::value s) { return count(s, &size); });
     }
-  }
-  if (in->name.empty() || in->datatype.empty() || !(seen & 4u) || size < 0) return false;
+  });
+  if (!ok || in->name.empty() || in->datatype.empty() || !(seen & 4u) || size < 0) return false;
   // What the general path checks before taking the bytes; its errors are worded there.
   const auto dt = datatype_from_name(in->datatype);
   if (!dt || *dt == DType::kString || static_cast<uint64_t>(size) > binary->size()) return false;
@@ -95,79 +100,50 @@ bool read_input(sj::value v, std::string_view* binary, InputTensor* in) {
 
 bool read_output(sj::value v, RequestedOutput* out) {
   static constexpr std::string_view kKeys[] = {"name", "parameters"};
-  sj::object obj;
-  if (v.get_object().get(obj)) return false;
-  unsigned seen = 0;
-  for (auto f : obj) {
-    sj::field field;
-    if (std::move(f).get(field)) return false;
-    const size_t k = key_index(field, kKeys);
-    if (k == 2 || !first_time(&seen, k)) return false;
-    if (k == 0) {
-      std::string_view s;
-      if (field.value().get_string().get(s)) return false;
-      out->name.assign(s);
-      continue;
-    }
-    static constexpr std::string_view kParams[] = {"binary_data"};
-    sj::object params;
-    if (field.value().get_object().get(params)) return false;
-    unsigned pseen = 0;
-    for (auto p : params) {
-      sj::field pf;
-      if (std::move(p).get(pf) || key_index(pf, kParams) != 0 || !first_time(&pseen, 0) ||
-          pf.value().get_bool().get(out->binary_data))
-        return false;
-    }
-  }
-  return (seen & 1u) != 0;
+  static constexpr std::string_view kParams[] = {"binary_data"};
+  unsigned seen = 0, pseen = 0;
+  const bool ok = members(v, kKeys, &seen, [&](size_t k, sj::value value) {
+    if (k == 0) return string(value, &out->name);
+    return members(value, kParams, &pseen,
+                   [&](size_t, sj::value b) { return !b.get_bool().get(out->binary_data); });
+  });
+  return ok && (seen & 1u);
 }
 
 bool decode(std::string_view header, std::string_view binary, InferRequest* out,
             ResponseFormat* format) {
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse a padded copy (one per
-  // thread, grown once) rather than rely on what follows the header in the body.
   // The parser and the copy keep their capacity per I/O thread: bound it, so that one request
   // with a huge header does not pin its size for the life of the thread.
   constexpr size_t kMaxHeader = 64 * 1024;
   if (header.size() > kMaxHeader) return false;
   thread_local sj::parser parser(kMaxHeader);
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse a padded copy (one per
+  // thread, grown once) rather than rely on what follows the header in the body.
   thread_local std::string padded;
   padded.assign(header);
   padded.resize(header.size() + simdjson::SIMDJSON_PADDING);
   sj::document doc;
-  if (parser.iterate(padded.data(), header.size(), padded.size()).get(doc)) return false;
   sj::object obj;
-  if (doc.get_object().get(obj)) return false;
+  if (parser.iterate(padded.data(), header.size(), padded.size()).get(doc) ||
+      doc.get_object().get(obj))
+    return false;
   static constexpr std::string_view kKeys[] = {"id", "inputs", "outputs"};
   unsigned seen = 0;
-  for (auto f : obj) {
-    sj::field field;
-    if (std::move(f).get(field)) return false;
-    const size_t k = key_index(field, kKeys);
-    if (k == 3 || !first_time(&seen, k)) return false;
-    if (k == 0) {
-      std::string_view id;
-      if (field.value().get_string().get(id)) return false;
-      out->id.assign(id);
-      continue;
-    }
-    sj::array items;
-    if (field.value().get_array().get(items)) return false;
-    for (auto item : items) {
-      sj::value v;
-      if (item.get(v)) return false;
-      if (k == 1) {
-        if (!read_input(v, &binary, &out->inputs.emplace_back())) return false;
-        continue;
-      }
+  const bool ok = members(obj, kKeys, &seen, [&](size_t k, sj::value value) {
+    if (k == 0) return string(value, &out->id);
+    if (k == 1)
+      return elements(
+          value, [&](sj::value v) { return read_input(v, &binary, &out->inputs.emplace_back()); });
+    return elements(value, [&](sj::value v) {
       RequestedOutput& o = out->outputs.emplace_back();
       if (!read_output(v, &o)) return false;
       if (o.binary_data) format->binary_outputs.push_back(o.name);
-    }
-  }
+      return true;
+    });
+  });
   // Nothing may follow the object: simdjson's On-Demand API stops at its closing brace.
-  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS && (seen & 2u) && binary.empty();
+  return ok && doc.current_location().error() == simdjson::OUT_OF_BOUNDS && (seen & 2u) &&
+         binary.empty();
 }
 
 }  // namespace
