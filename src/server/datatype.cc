@@ -39,4 +39,13 @@ int status_to_http(const Status& st) {
   }
 }
 
+int64_t bounded_numel(const Shape& shape) {
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && numel > (int64_t{1} << 40) / d)) return -1;
+    numel *= d;
+  }
+  return numel;
+}
+
 }  // namespace softdpu::server

@@ -315,23 +315,17 @@ Status decode_input(const json& j, size_t i, std::string_view* binary, const Fas
   in->datatype = datatype->get_ref<const std::string&>();
   const auto shape = j.find("shape");
   if (shape == j.end() || !shape->is_array()) return bad(what() + ": 'shape' is required");
-  // The element count stays below 2^40 (as in the gRPC codec): a product that overflowed int64
-  // could wrap to a count that an empty 'data' matches.
-  int64_t count = 1;
   for (const json& d : *shape) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0)
       return bad(what() + ": shape must be non-negative integers, got " + shape->dump());
-    const int64_t n = d.get<int64_t>();
-    if (n > 0 && count > (int64_t{1} << 40) / n)
-      return bad(what() + ": shape " + shape->dump() + " has more than 2^40 elements");
-    count *= n;
-    in->shape.push_back(n);
+    in->shape.push_back(d.get<int64_t>());
   }
+  const int64_t numel = bounded_numel(in->shape);
+  if (numel < 0) return bad(what() + ": shape " + shape->dump() + " has more than 2^40 elements");
   auto dt = datatype_from_name(in->datatype);
   if (!dt) return bad(what() + ": unknown datatype '" + in->datatype + "'");
   if (*dt == DType::kString)
     return bad(what() + ": datatype BYTES is not supported by softdpu models");
-  const int64_t numel = shape_numel(in->shape);
   const size_t esize = dtype_size(*dt);
 
   int64_t binary_size = -1;

@@ -29,6 +29,11 @@ namespace softdpu::server {
 const char* datatype_name(DType t);
 std::optional<DType> datatype_from_name(const std::string& name);
 
+// Elements of a client's shape, or -1 if a dimension is negative or the count passes 2^40 (no
+// message could hold them; a product left to overflow int64 could wrap to a count that matches
+// an empty payload). Both codecs check shapes through it.
+int64_t bounded_numel(const Shape& shape);
+
 // HTTP status for a Status (400, 404, 413, 503, 504, 500 ...).
 int status_to_http(const Status& st);
 

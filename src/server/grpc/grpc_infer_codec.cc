@@ -257,15 +257,10 @@ Status decode_infer_request(ModelInferRequest* request, InferRequest* out) {
     dst.name = t.name();
     dst.datatype = t.datatype();
     dst.shape.assign(t.shape().begin(), t.shape().end());
-    int64_t numel = 1;
-    for (int64_t d : dst.shape) {
-      // A negative dimension, or one so large that no message could hold the elements.
-      if (d < 0 || (d > 0 && numel > (int64_t{1} << 40) / d)) {
-        return {StatusCode::kInvalidArgument,
-                "input '" + t.name() + "': invalid shape " + shape_to_string(dst.shape)};
-      }
-      numel *= d;
-    }
+    const int64_t numel = bounded_numel(dst.shape);
+    if (numel < 0)
+      return {StatusCode::kInvalidArgument,
+              "input '" + t.name() + "': invalid shape " + shape_to_string(dst.shape)};
     if (n_raw != 0) {
       if (t.has_contents() && has_typed_values(t.contents())) {
         return {StatusCode::kInvalidArgument,
