@@ -40,6 +40,8 @@ struct Options : softdpu::bench::LoadShape {
 struct Results {
   std::mutex mu;
   std::vector<double> latencies_us;  // successful calls inside the measured window
+  std::vector<double> send_late_us;  // open loop: issue time - due time of the measured calls
+  std::vector<double> from_send_us;  // open loop: answer time - issue time
   uint64_t errors = 0;
   uint64_t late = 0;  // open loop: requests not sent because too many were outstanding
   std::string first_error;
@@ -146,14 +148,14 @@ void open_loop(const Options& o, const pb::ModelInferRequest& req, Results* out)
   struct Call {
     grpc::ClientContext ctx;
     pb::ModelInferResponse resp;
-    Clock::time_point due;
+    Clock::time_point due, sent;
     bool measured;
   };
   constexpr int kMaxOutstanding = 20000;  // bounded memory when the server falls behind
   std::atomic<int> outstanding{0};
   std::mutex done_mu;
   std::condition_variable done_cv;
-  std::vector<double> lat;
+  std::vector<double> lat, send_late, from_send;
   uint64_t errors = 0;
   std::string first_error;
   std::mutex lat_mu;
@@ -162,17 +164,22 @@ void open_loop(const Options& o, const pb::ModelInferRequest& req, Results* out)
   const auto measure_from = start + std::chrono::duration<double>(o.warmup_s);
   const auto end = measure_from + std::chrono::duration<double>(o.duration_s);
   const auto period = std::chrono::duration<double>(1.0 / o.rate);
+  softdpu::bench::set_timer_slack(o);
   for (uint64_t i = 0;; ++i) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(period * double(i));
     if (due >= end) break;
-    std::this_thread::sleep_until(due);
+    softdpu::bench::wait_until<Clock>(o, due);
+    const auto sent = Clock::now();
     if (outstanding.load() >= kMaxOutstanding) {
       if (due >= measure_from) ++out->late;
       continue;
     }
     auto* call = new Call;
     call->due = due;
+    call->sent = sent;
     call->measured = due >= measure_from;
+    if (call->measured)
+      send_late.push_back(std::chrono::duration<double, std::micro>(sent - due).count());
     outstanding.fetch_add(1);
     stubs[i % stubs.size()]->async()->ModelInfer(
         &call->ctx, &req, &call->resp, [&, call](grpc::Status st) {
@@ -181,6 +188,8 @@ void open_loop(const Options& o, const pb::ModelInferRequest& req, Results* out)
             std::lock_guard<std::mutex> lock(lat_mu);
             if (st.ok()) {
               lat.push_back(std::chrono::duration<double, std::micro>(done - call->due).count());
+              from_send.push_back(
+                  std::chrono::duration<double, std::micro>(done - call->sent).count());
             } else {
               ++errors;
               if (first_error.empty()) first_error = st.error_message();
@@ -196,6 +205,8 @@ void open_loop(const Options& o, const pb::ModelInferRequest& req, Results* out)
   std::unique_lock<std::mutex> lock(done_mu);
   done_cv.wait(lock, [&] { return outstanding.load() == 0; });
   out->add(lat, errors, first_error);
+  out->send_late_us = std::move(send_late);
+  out->from_send_us = std::move(from_send);
 }
 
 }  // namespace
@@ -222,6 +233,8 @@ int main(int argc, char** argv) {
   softdpu::bench::LoadReport rep =
       softdpu::bench::make_report(o, o.model, o.typed ? "typed" : "raw");
   rep.latencies_us = std::move(r.latencies_us);
+  rep.send_late_us = std::move(r.send_late_us);
+  rep.from_send_us = std::move(r.from_send_us);
   rep.errors = r.errors;
   rep.late = r.late;
   rep.first_error = r.first_error;

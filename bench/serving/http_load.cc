@@ -41,9 +41,12 @@ void run_connection(const Options& o, const std::string& body, int k, Clock::tim
                     softdpu::bench::LoadReport* out, std::mutex* mu) {
   const auto measure_from = start + std::chrono::duration<double>(o.warmup_s);
   const auto end = measure_from + std::chrono::duration<double>(o.duration_s);
-  std::vector<double> lat;
+  std::vector<double> lat, late, from_send;
   lat.reserve(1 << 16);
-  uint64_t errors = 0;
+  late.reserve(1 << 16);
+  from_send.reserve(1 << 16);
+  softdpu::bench::set_timer_slack(o);
+  uint64_t errors = 0, backlogged = 0;
   std::string first_error;
   try {
     net::io_context ioc;
@@ -62,11 +65,13 @@ void run_connection(const Options& o, const std::string& body, int k, Clock::tim
     const auto period = std::chrono::duration<double>(o.rate > 0 ? 1.0 / o.rate : 0);
     for (uint64_t i = static_cast<uint64_t>(k);; i += static_cast<uint64_t>(o.concurrency)) {
       auto due = Clock::now();
+      bool paced = false;  // the connection was free before the due time and waited for it
       if (o.rate > 0) {
         due = start + std::chrono::duration_cast<Clock::duration>(period * double(i));
-        std::this_thread::sleep_until(due);
+        paced = softdpu::bench::wait_until<Clock>(o, due);
       }
       if (due >= end) break;
+      const auto sent = Clock::now();
       http::write(socket, req);
       http::response<http::string_body> res;
       http::read(socket, buffer, res);
@@ -74,6 +79,16 @@ void run_connection(const Options& o, const std::string& body, int k, Clock::tim
       if (due < measure_from) continue;
       if (res.result_int() == 200) {
         lat.push_back(std::chrono::duration<double, std::micro>(done - due).count());
+        if (o.rate > 0) {
+          // Only a paced send's lateness is the generator's own; a request due while its
+          // connection still waited for an earlier answer queued behind that answer.
+          if (paced) {
+            late.push_back(std::chrono::duration<double, std::micro>(sent - due).count());
+          } else {
+            ++backlogged;
+          }
+          from_send.push_back(std::chrono::duration<double, std::micro>(done - sent).count());
+        }
       } else {
         ++errors;
         if (first_error.empty())
@@ -86,7 +101,10 @@ void run_connection(const Options& o, const std::string& body, int k, Clock::tim
   }
   std::lock_guard<std::mutex> lock(*mu);
   out->latencies_us.insert(out->latencies_us.end(), lat.begin(), lat.end());
+  out->send_late_us.insert(out->send_late_us.end(), late.begin(), late.end());
+  out->from_send_us.insert(out->from_send_us.end(), from_send.begin(), from_send.end());
   out->errors += errors;
+  out->backlogged += backlogged;
   if (out->first_error.empty()) out->first_error = first_error;
 }
 

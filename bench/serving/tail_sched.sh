@@ -1,0 +1,38 @@
+#!/bin/sh
+# Scheduler evidence for the open-loop tail (docs/serving.md, "Where the open-loop tail comes
+# from"): one open-loop run of fashion_mlp, binary body, at RATE req/s on 8 connections (server on
+# CPU $SERVER_CPU, generator on CPU $CLIENT_CPU), with `perf sched record -a` over the measured
+# window (root, or perf_event_paranoid <= 0 ... tracepoints need it). Prints the generator's report
+# and, from `perf sched timehist`, how long the server's and the generator's threads waited
+# runnable for a CPU after each wake-up ("sch delay") and which tasks held the CPU meanwhile.
+#   bench/serving/tail_sched.sh RATE [SECONDS] [generator options...]
+set -eu
+RATE=$1
+SECS=${2:-2}
+shift 2 || shift $#
+BUILD=${BUILD:-build}
+SOFTDPU=${SOFTDPU:-$BUILD/softdpu}
+PORT=${PORT:-18310}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+MODEL=fashion_mlp
+TMP=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
+/usr/bin/python3 bench/serving/make_bodies.py "$TMP"
+mkdir "$TMP/repo"
+ln -s "$PWD/models/$MODEL" "$TMP/repo/$MODEL"
+taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-port $PORT \
+  --grpc-port $((PORT + 1)) --metrics-port -1 --threads 1 --http-threads 1 ${SERVE_ARGS:-} \
+  >"$TMP/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
+taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
+  --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c 8 -r "$RATE" \
+  -d "$SECS" --warmup 1 --json "$@" &
+CLIENT=$!
+sleep 1
+perf sched record -a -o "$TMP/sched.data" -- sleep "$SECS" >/dev/null 2>&1
+wait $CLIENT
+echo "# $(uptime)"
+perf sched timehist -i "$TMP/sched.data" 2>/dev/null >"$TMP/timehist.txt"
+/usr/bin/python3 bench/serving/summarize_sched.py "$TMP/timehist.txt" "$SERVER" "$CLIENT"
