@@ -11,7 +11,9 @@
 # (from the repository root, after `ninja -C build softdpu softdpu_http_load softdpu_grpc_load`)
 # SOFTDPU (server binary), MODELS_DIR (where fashion_mlp/ and fashion_lstm/ are), IO_THREADS
 # (--http-threads and --grpc-threads, default 1: the server has one CPU; 2 trades p99 for peak, docs/serving.md) and LABEL (added to every line) let one driver
-# alternate two servers: bench/serving/run_ab.sh.
+# alternate two servers: bench/serving/run_ab.sh. MODELS (default "fashion_mlp fashion_lstm"),
+# TRANSPORTS (default "bin grpc json") and GEN_ARGS (extra load-generator options, e.g. the
+# pacing: bench/serving/pacing_ab.sh) narrow or vary a run.
 set -eu
 ROUNDS=${1:-3}
 SECS=${2:-3}
@@ -34,7 +36,8 @@ taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-
   --grpc-threads "$IO_THREADS" >"$TMP/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
-client() { taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json; }
+# shellcheck disable=SC2086
+client() { taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
 load() {  # model transport concurrency rate
   case $2 in
     json) client "$BUILD/bench/softdpu_http_load" --port $PORT --model "$1" --body "$TMP/$1.json.body" -c "$3" -r "$4" ;;
@@ -45,7 +48,7 @@ load() {  # model transport concurrency rate
 }
 for r in $(seq "$ROUNDS"); do
   echo "# round $r, $(uptime)"
-  for m in fashion_mlp fashion_lstm; do
+  for m in ${MODELS:-fashion_mlp fashion_lstm}; do
     taskset -c "$SERVER_CPU" "$SOFTDPU" bench "models/$m/1/model.onnx" --threads 1 \
       --iterations 20000 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'round': $r, 'server': '$LABEL', 'model': '$m', 'transport': 'in-process', 'load': '-', 'mode': 'closed', 'concurrency': 1, 'throughput_rps': j['throughput_per_s'], 'p50_us': j['p50_us'], 'p99_us': j['p99_us'], 'p999_us': None}))"
     for t in ${TRANSPORTS:-bin grpc json}; do

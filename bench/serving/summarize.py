@@ -17,8 +17,8 @@ def main(path):
             rows[(run["model"], ORDER[j["transport"]], j["transport"], j["load"],
                   j.get("server", ""))].append(run)
     print("| model | transport | load | server | runs | offered req/s | req/s | p50 µs | p99 µs "
-          "| p99.9 µs |")
-    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
+          "| p99.9 µs | send late p50 µs | send late p99 µs |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
     def med(runs, k):
         vals = [r.get(k) for r in runs]
@@ -29,7 +29,8 @@ def main(path):
         runs = rows[key]
         print(f"| {key[0]} | {key[2]} | {key[3]} | {key[4]} | {len(runs)} | {fmt(med(runs, 'offered_rps'))} | "
               f"{fmt(med(runs, 'throughput_rps'))} | {fmt(med(runs, 'p50_us'))} | "
-              f"{fmt(med(runs, 'p99_us'))} | {fmt(med(runs, 'p999_us'))} |")
+              f"{fmt(med(runs, 'p99_us'))} | {fmt(med(runs, 'p999_us'))} | "
+              f"{fmt(med(runs, 'send_late_p50_us'))} | {fmt(med(runs, 'send_late_p99_us'))} |")
 
 
 if __name__ == "__main__":

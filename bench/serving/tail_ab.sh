@@ -6,8 +6,9 @@
 # generator's send lateness and answer-minus-send percentiles next to the server's own request
 # time (its /metrics histogram, delta over the run, percentiles interpolated inside the buckets).
 #   bench/serving/tail_ab.sh [ROUNDS] [SECONDS] > tail.txt; bench/serving/summarize_tail.py tail.txt
-# VARIANTS: space-separated "label:generator options" (default: the old sleep_until pacing, the
-# timer slack at 1 ns, and 1 ns slack plus spinning the last 30 us). SERVE_ARGS: extra server flags.
+# VARIANTS: space-separated "label:connections:generator options" (options comma-separated;
+# default: 8 connections with the old sleep_until pacing, with the timer slack at 1 ns, and with
+# 1 ns slack plus spinning the last 30 us). SERVE_ARGS: extra server flags.
 set -eu
 ROUNDS=${1:-3}
 SECS=${2:-3}
@@ -19,7 +20,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 FRACTION=${FRACTION:-0.5}
 MODEL=${MODEL:-fashion_mlp}
-VARIANTS=${VARIANTS:-"sleep:--timer-slack-ns=50000 slack1ns:--timer-slack-ns=1 spin30:--timer-slack-ns=1,--spin-us=30"}
+VARIANTS=${VARIANTS:-"sleep:8:--timer-slack-ns=50000,--spin-us=0 slack1ns:8:--timer-slack-ns=1,--spin-us=0 spin30:8:--timer-slack-ns=1,--spin-us=30"}
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
@@ -48,10 +49,11 @@ for round in $(seq "$ROUNDS"); do
   echo "{\"round\": $round, \"variant\": \"peak\", \"run\": $peak}"
   for v in $VARIANTS; do
     label=${v%%:*}
-    opts=$(echo "${v#*:}" | tr ',' ' ')
+    conns=$(echo "$v" | cut -d: -f2)
+    opts=$(echo "$v" | cut -d: -f3- | tr ',' ' ')
     before=$(hist)
     # shellcheck disable=SC2086
-    run=$(load 8 "$rate" $opts)
+    run=$(load "$conns" "$rate" $opts)
     after=$(hist)
     echo "{\"round\": $round, \"variant\": \"$label\", \"run\": $run, \"hist_before\": \"$before\", \"hist_after\": \"$after\"}"
   done

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Scheduler evidence for the open-loop tail (docs/serving.md, "Where the open-loop tail comes
-# from"): one open-loop run of fashion_mlp, binary body, at RATE req/s on 8 connections (server on
-# CPU $SERVER_CPU, generator on CPU $CLIENT_CPU), with `perf sched record -a` over the measured
-# window (root, or perf_event_paranoid <= 0 ... tracepoints need it). Prints the generator's report
-# and, from `perf sched timehist`, how long the server's and the generator's threads waited
-# runnable for a CPU after each wake-up ("sch delay") and which tasks held the CPU meanwhile.
+# from"): one open-loop run of fashion_mlp, binary body, at RATE req/s on $CONNS (8) connections
+# (server on CPU $SERVER_CPU, generator on CPU $CLIENT_CPU), with `perf sched record -a` over the
+# measured window (needs root for the sched tracepoints). Prints the generator's report and, from
+# `perf sched timehist`, how long the server's and the generator's threads waited runnable for a
+# CPU after each wake-up ("sch delay") and which tasks held the CPU meanwhile.
 #   bench/serving/tail_sched.sh RATE [SECONDS] [generator options...]
 set -eu
 RATE=$1
@@ -27,7 +27,7 @@ taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-
 SERVER=$!
 for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
 taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
-  --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c 8 -r "$RATE" \
+  --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c "${CONNS:-8}" -r "$RATE" \
   -d "$SECS" --warmup 1 --json "$@" &
 CLIENT=$!
 sleep 1
