@@ -21,17 +21,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 FRACTION=${FRACTION:-0.5}
 MODEL=${MODEL:-fashion_mlp}
 VARIANTS=${VARIANTS:-"sleep:8:--timer-slack-ns=50000,--spin-us=0 slack1ns:8:--timer-slack-ns=1,--spin-us=0 spin30:8:--timer-slack-ns=1,--spin-us=30"}
-TMP=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
-/usr/bin/python3 bench/serving/make_bodies.py "$TMP"
-mkdir "$TMP/repo"
-ln -s "$PWD/models/$MODEL" "$TMP/repo/$MODEL"
-# shellcheck disable=SC2086
-taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-port $PORT \
-  --grpc-port ${GPORT:-18301} --metrics-port $MPORT --threads 1 --http-threads 1 ${SERVE_ARGS:-} \
-  >"$TMP/serve.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
+. bench/serving/serve_one_model.sh
 load() {  # connections rate extra-options...
   c=$1 r=$2
   shift 2

@@ -15,17 +15,9 @@ SOFTDPU=${SOFTDPU:-$BUILD/softdpu}
 PORT=${PORT:-18310}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-MODEL=fashion_mlp
-TMP=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
-/usr/bin/python3 bench/serving/make_bodies.py "$TMP"
-mkdir "$TMP/repo"
-ln -s "$PWD/models/$MODEL" "$TMP/repo/$MODEL"
-taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-port $PORT \
-  --grpc-port $((PORT + 1)) --metrics-port -1 --threads 1 --http-threads 1 ${SERVE_ARGS:-} \
-  >"$TMP/serve.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
+MODEL=${MODEL:-fashion_mlp}
+MPORT=-1
+. bench/serving/serve_one_model.sh
 taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
   --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c "${CONNS:-8}" -r "$RATE" \
   -d "$SECS" --warmup 1 --json "$@" &
