@@ -1,7 +1,7 @@
 #!/bin/sh
 # Where the open-loop tail comes from (docs/serving.md, "Where the open-loop tail comes from"):
-# `softdpu serve` on CPU $SERVER_CPU, softdpu_http_load on CPU $CLIENT_CPU, fashion_mlp with a
-# binary body. Per round: the closed-loop peak at 8 connections, then open loop at
+# `softdpu serve` on CPU $SERVER_CPU, softdpu_http_load on CPU $CLIENT_CPU, $MODEL (fashion_mlp)
+# with a binary body (TRANSPORT=grpc: softdpu_grpc_load). Per round: the closed-loop peak at 8 connections, then open loop at
 # $FRACTION x that peak once per pacing variant (interleaved, same server), each printing the
 # generator's send lateness and answer-minus-send percentiles next to the server's own request
 # time (its /metrics histogram, delta over the run, percentiles interpolated inside the buckets).
@@ -25,9 +25,14 @@ VARIANTS=${VARIANTS:-"sleep:8:--timer-slack-ns=50000,--spin-us=0 slack1ns:8:--ti
 load() {  # connections rate extra-options...
   c=$1 r=$2
   shift 2
-  taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
-    --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c "$c" -r "$r" \
-    -d "$SECS" --warmup 0.5 --json "$@"
+  if [ "${TRANSPORT:-bin}" = grpc ]; then
+    taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_grpc_load" --address 127.0.0.1:$((PORT + 1)) \
+      --model $MODEL -c "$c" -r "$r" -d "$SECS" --warmup 0.5 --json "$@"
+  else
+    taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
+      --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c "$c" \
+      -r "$r" -d "$SECS" --warmup 0.5 --json "$@"
+  fi
 }
 hist() {  # "le=count|..." of the server's request-time histogram
   curl -s localhost:$MPORT/metrics | sed -n 's/^softdpu_inference_request_duration_seconds_bucket{.*le="\([^"]*\)"} \(.*\)$/\1=\2/p' | tr '\n' '|'
