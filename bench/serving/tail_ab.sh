@@ -27,15 +27,15 @@ load() {  # connections rate extra-options...
   shift 2
   if [ "${TRANSPORT:-bin}" = grpc ]; then
     taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_grpc_load" --address 127.0.0.1:$((PORT + 1)) \
-      --model $MODEL -c "$c" -r "$r" -d "$SECS" --warmup 0.5 --json "$@"
+      --model "$MODEL" -c "$c" -r "$r" -d "$SECS" --warmup 0.5 --json "$@"
   else
-    taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
+    taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port "$PORT" --model "$MODEL" \
       --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c "$c" \
       -r "$r" -d "$SECS" --warmup 0.5 --json "$@"
   fi
 }
 hist() {  # "le=count|..." of the server's request-time histogram
-  curl -s localhost:$MPORT/metrics | sed -n 's/^softdpu_inference_request_duration_seconds_bucket{.*le="\([^"]*\)"} \(.*\)$/\1=\2/p' | tr '\n' '|'
+  curl -s "localhost:$MPORT/metrics" | sed -n 's/^softdpu_inference_request_duration_seconds_bucket{.*le="\([^"]*\)"} \(.*\)$/\1=\2/p' | tr '\n' '|'
 }
 for round in $(seq "$ROUNDS"); do
   echo "# round $round, $(uptime)"

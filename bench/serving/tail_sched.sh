@@ -18,7 +18,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 MODEL=${MODEL:-fashion_mlp}
 MPORT=-1
 . bench/serving/serve_one_model.sh
-taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port $PORT --model $MODEL \
+taskset -c "$CLIENT_CPU" "$BUILD/bench/softdpu_http_load" --port "$PORT" --model "$MODEL" \
   --body "$TMP/$MODEL.bin.body" --header-length "$(cat "$TMP/$MODEL.bin.hlen")" -c "${CONNS:-8}" -r "$RATE" \
   -d "$SECS" --warmup 1 --json "$@" &
 CLIENT=$!
