@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by bench/serving/tail_ab.sh and tail_sched.sh: serves $MODEL alone with
 # `softdpu serve --threads 1 --http-threads 1` pinned to CPU $SERVER_CPU on ports $PORT (HTTP),
 # $PORT+1 (gRPC) and $MPORT (metrics, -1 = off), makes the request bodies in $TMP, and sets
