@@ -13,7 +13,9 @@
 # (--http-threads and --grpc-threads, default 1: the server has one CPU; 2 trades p99 for peak, docs/serving.md) and LABEL (added to every line) let one driver
 # alternate two servers: bench/serving/run_ab.sh. MODELS (default "fashion_mlp fashion_lstm"),
 # TRANSPORTS (default "bin grpc json") and GEN_ARGS (extra load-generator options, e.g. the
-# pacing: bench/serving/pacing_ab.sh) narrow or vary a run.
+# pacing: bench/serving/pacing_ab.sh) narrow or vary a run. RT_PRIORITY=N (default 0 = off) runs
+# the server with --realtime-priority N and the in-process bench and the load generators at
+# SCHED_FIFO N too (docs/serving.md, "Real-time priority"; needs root or CAP_SYS_NICE).
 set -eu
 ROUNDS=${1:-3}
 SECS=${2:-3}
@@ -26,18 +28,23 @@ SOFTDPU=${SOFTDPU:-$BUILD/softdpu}
 MODELS_DIR=${MODELS_DIR:-$PWD/models}
 IO_THREADS=${IO_THREADS:-1}
 LABEL=${LABEL:-}
+RT_PRIORITY=${RT_PRIORITY:-0}
+RT_FLAG=""  # only when asked: run_ab.sh may alternate with a server that predates the flag
+[ "$RT_PRIORITY" -gt 0 ] && RT_FLAG="--realtime-priority $RT_PRIORITY"
+rt() { if [ "$RT_PRIORITY" -gt 0 ]; then chrt -f "$RT_PRIORITY" "$@"; else "$@"; fi; }
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
 mkdir "$TMP/repo"
 for m in fashion_mlp fashion_lstm; do ln -s "$MODELS_DIR/$m" "$TMP/repo/$m"; done
+# shellcheck disable=SC2086
 taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-port $PORT \
   --grpc-port $GPORT --metrics-port -1 --threads 1 --http-threads "$IO_THREADS" \
-  --grpc-threads "$IO_THREADS" >"$TMP/serve.log" 2>&1 &
+  --grpc-threads "$IO_THREADS" $RT_FLAG >"$TMP/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
 # shellcheck disable=SC2086
-client() { taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
+client() { rt taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
 load() {  # model transport concurrency rate
   case $2 in
     json) client "$BUILD/bench/softdpu_http_load" --port $PORT --model "$1" --body "$TMP/$1.json.body" -c "$3" -r "$4" ;;
@@ -49,7 +56,7 @@ load() {  # model transport concurrency rate
 for r in $(seq "$ROUNDS"); do
   echo "# round $r, $(uptime)"
   for m in ${MODELS:-fashion_mlp fashion_lstm}; do
-    taskset -c "$SERVER_CPU" "$SOFTDPU" bench "models/$m/1/model.onnx" --threads 1 \
+    rt taskset -c "$SERVER_CPU" "$SOFTDPU" bench "models/$m/1/model.onnx" --threads 1 \
       --iterations 20000 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'round': $r, 'server': '$LABEL', 'model': '$m', 'transport': 'in-process', 'load': '-', 'mode': 'closed', 'concurrency': 1, 'throughput_rps': j['throughput_per_s'], 'p50_us': j['p50_us'], 'p99_us': j['p99_us'], 'p999_us': None}))"
     for t in ${TRANSPORTS:-bin grpc json}; do
       emit() { echo "{\"round\": $r, \"server\": \"$LABEL\", \"transport\": \"$t\", \"load\": \"$1\", \"run\": $2}"; }
