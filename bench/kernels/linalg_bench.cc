@@ -20,7 +20,6 @@
 #include "core/cpu.h"
 #include "core/thread_pool.h"
 #include "kernels/linalg/gemm.h"
-#include "kernels/linalg/gemm_kernels.h"
 #include "runtime/kernel.h"
 
 #ifdef SOFTDPU_HAVE_DNNL
@@ -51,13 +50,14 @@ void set_counters(benchmark::State& state, double weight_bytes, double flops) {
 }
 
 // y[M, N] = x[M, K] * W[K, N] + bias: one dense layer.
-void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, bool tile_prefetch = true) {
   std::vector<float> w = rand_vec(k * n, 1), x = rand_vec(m * k, 2), bias = rand_vec(n, 3);
   std::vector<float> y(m * n);
   PackedB packed = PackedB::pack(w.data(), k, n, n, false);
   ThreadPool pool(1);
   GemmEpilogue ep;
   ep.bias = bias.data();
+  ep.tile_prefetch = tile_prefetch;
   for (auto _ : state) {
     gemm_packed(m, x.data(), k, packed, y.data(), n, ep, &pool);
     benchmark::DoNotOptimize(y.data());
@@ -101,9 +101,7 @@ BENCHMARK(BM_Gemm)->Apply(gemm_shapes);
 // The same without the AVX-512 tile loop's next-panel-pair prefetch (gemm_avx512.cc): the A/B
 // of that prefetch in one binary (run with --benchmark_enable_random_interleaving=true).
 void BM_GemmNoPrefetch(benchmark::State& state) {
-  detail::gemm_tile_prefetch = false;
-  run_gemm(state, state.range(0), state.range(1), state.range(2));
-  detail::gemm_tile_prefetch = true;
+  run_gemm(state, state.range(0), state.range(1), state.range(2), /*tile_prefetch=*/false);
 }
 BENCHMARK(BM_GemmNoPrefetch)->Apply(gemm_shapes);
 

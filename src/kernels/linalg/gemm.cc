@@ -139,6 +139,7 @@ void gemm_packed(int64_t m, const float* a, int64_t a_row_stride, int64_t a_col_
   job.bias = ep.bias;
   job.row_bias = ep.row_bias;
   job.accumulate = ep.accumulate;
+  job.tile_prefetch = ep.tile_prefetch;
   const bool act_after = !detail::act_in_register(ep.activation.kind);
   if (!act_after) job.act = ep.activation;
 

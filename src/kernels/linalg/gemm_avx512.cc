@@ -172,8 +172,6 @@ constexpr GemvFn kGemv[4] = {&gemv_panels<1, 4>, &gemv_panels<2, 4>, &gemv_panel
 
 }  // namespace
 
-std::atomic<bool> gemm_tile_prefetch{true};
-
 SOFTDPU_AVX512 void gemm_block_avx512(const GemmJob& job, int64_t m0, int64_t m1, int64_t p0,
                                       int64_t p1) {
   const int64_t k = job.k;
@@ -190,7 +188,7 @@ SOFTDPU_AVX512 void gemm_block_avx512(const GemmJob& job, int64_t m0, int64_t m1
     return;
   }
   const bool tile_prefetch =
-      gemm_tile_prefetch.load(std::memory_order_relaxed) &&
+      job.tile_prefetch &&
       pstride * ((job.n + kGemmPanel - 1) / kGemmPanel) * static_cast<int64_t>(sizeof(float)) >=
           kTilePrefetchBytes;
   for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
