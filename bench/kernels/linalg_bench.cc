@@ -49,8 +49,10 @@ void set_counters(benchmark::State& state, double weight_bytes, double flops) {
       benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// y[M, N] = x[M, K] * W[K, N] + bias: one dense layer.
-void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, bool tile_prefetch = true) {
+// y[M, N] = x[M, K] * W[K, N] + bias: one dense layer. tile_prefetch: GemmEpilogue::tile_prefetch.
+// alternate: flip GemmEpilogue::reverse_panels every iteration, as an RNN's per-step products do.
+void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, bool tile_prefetch = true,
+              bool alternate = false) {
   std::vector<float> w = rand_vec(k * n, 1), x = rand_vec(m * k, 2), bias = rand_vec(n, 3);
   std::vector<float> y(m * n);
   PackedB packed = PackedB::pack(w.data(), k, n, n, false);
@@ -59,6 +61,7 @@ void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, bool til
   ep.bias = bias.data();
   ep.tile_prefetch = tile_prefetch;
   for (auto _ : state) {
+    if (alternate) ep.reverse_panels = !ep.reverse_panels;
     gemm_packed(m, x.data(), k, packed, y.data(), n, ep, &pool);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -82,6 +85,17 @@ BENCHMARK(BM_Dense)
     ->Args({128, 10})
     ->Args({3136, 128})
     ->Args({512, 2048})
+    ->Args({1024, 3072})
+    ->Args({1024, 4096});
+
+// The same products in the order the RNN steps run them: the panels last to first on every other
+// call (GemmEpilogue::reverse_panels), so a call starts on what the previous one left in L2.
+void BM_DenseAlternating(benchmark::State& state) {
+  run_gemm(state, 1, state.range(0), state.range(1), true, /*alternate=*/true);
+}
+BENCHMARK(BM_DenseAlternating)
+    ->Args({512, 2048})
+    ->Args({512, 1536})
     ->Args({1024, 3072})
     ->Args({1024, 4096});
 

@@ -21,8 +21,16 @@ struct GemmJob {
   const float* row_bias = nullptr;  // per row
   bool accumulate = false;
   Activation act;
-  bool tile_prefetch = true;  // GemmEpilogue::tile_prefetch
+  bool tile_prefetch = true;    // GemmEpilogue::tile_prefetch
+  bool reverse_panels = false;  // GemmEpilogue::reverse_panels, when m == 1 (false otherwise)
 };
+
+// First panel of group g of the m == 1 loops, which walk [p0, p1) in groups of `width` panels
+// (the last one may be short), from the end when job.reverse_panels.
+inline int64_t gemv_group(const GemmJob& job, int64_t p0, int64_t p1, int64_t width, int64_t g) {
+  const int64_t groups = (p1 - p0 + width - 1) / width;
+  return p0 + (job.reverse_panels ? groups - 1 - g : g) * width;
+}
 
 // K is processed in slices of this many rows so a 32-column B slice (32 KiB) stays in L1 while
 // every row tile of A passes over it.
