@@ -3,8 +3,10 @@
 //
 //  - m == 1: a matrix-vector product, memory bound. Four panels (64 columns) at a time with two
 //    K rows in flight gives 8 independent FMA chains: enough to cover FMA latency (4 cycles) at
-//    the L1/L2 load rate, while B streams exactly once.
-//  - m > 1: an 8 x 32 register tile (16 accumulators, two panels) over K slices of kGemmKc.
+//    the L1/L2 load rate, while B streams exactly once. job.reverse_panels walks the 4-panel
+//    groups last to first (an RNN's odd steps: the start of R is then what is still in L2).
+//  - m > 1: register tiles of up to 8 x 32 (16 accumulators, two panels) over K slices of
+//    kGemmKc, the rows split as evenly as they go (25 = 7 + 6 + 6 + 6).
 //    When B is large (kTilePrefetchBytes), the first row tile of a panel pair prefetches the
 //    pair the block visits next (same K slice). Without it the first tile waits on the L3 for
 //    every line it reads: an LSTM's input projection (25 x 1024 x 4096, 16 MiB) ran at
