@@ -20,7 +20,6 @@
 #include "core/cpu.h"
 #include "core/thread_pool.h"
 #include "kernels/linalg/gemm.h"
-#include "kernels/linalg/gemm_kernels.h"
 #include "runtime/kernel.h"
 
 #ifdef SOFTDPU_HAVE_DNNL
@@ -50,15 +49,19 @@ void set_counters(benchmark::State& state, double weight_bytes, double flops) {
       benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// y[M, N] = x[M, K] * W[K, N] + bias: one dense layer.
-void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+// y[M, N] = x[M, K] * W[K, N] + bias: one dense layer. tile_prefetch: GemmEpilogue::tile_prefetch.
+// alternate: flip GemmEpilogue::reverse_panels every iteration, as an RNN's per-step products do.
+void run_gemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, bool tile_prefetch = true,
+              bool alternate = false) {
   std::vector<float> w = rand_vec(k * n, 1), x = rand_vec(m * k, 2), bias = rand_vec(n, 3);
   std::vector<float> y(m * n);
   PackedB packed = PackedB::pack(w.data(), k, n, n, false);
   ThreadPool pool(1);
   GemmEpilogue ep;
   ep.bias = bias.data();
+  ep.tile_prefetch = tile_prefetch;
   for (auto _ : state) {
+    if (alternate) ep.reverse_panels = !ep.reverse_panels;
     gemm_packed(m, x.data(), k, packed, y.data(), n, ep, &pool);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -85,6 +88,17 @@ BENCHMARK(BM_Dense)
     ->Args({1024, 3072})
     ->Args({1024, 4096});
 
+// The same products in the order the RNN steps run them: the panels last to first on every other
+// call (GemmEpilogue::reverse_panels), so a call starts on what the previous one left in L2.
+void BM_DenseAlternating(benchmark::State& state) {
+  run_gemm(state, 1, state.range(0), state.range(1), true, /*alternate=*/true);
+}
+BENCHMARK(BM_DenseAlternating)
+    ->Args({512, 2048})
+    ->Args({512, 1536})
+    ->Args({1024, 3072})
+    ->Args({1024, 4096});
+
 // m > 1: batched RNN inputs (28 time steps x 28 features -> 4 x 128 gates), square blocks, and
 // the input projections of the peers' RNNs (bench/peers): seq x input x gates*hidden for
 // lstm_h512, gru_h1024, lstm_h1024 and nlp_lstm's two layers.
@@ -101,9 +115,7 @@ BENCHMARK(BM_Gemm)->Apply(gemm_shapes);
 // The same without the AVX-512 tile loop's next-panel-pair prefetch (gemm_avx512.cc): the A/B
 // of that prefetch in one binary (run with --benchmark_enable_random_interleaving=true).
 void BM_GemmNoPrefetch(benchmark::State& state) {
-  detail::gemm_tile_prefetch = false;
-  run_gemm(state, state.range(0), state.range(1), state.range(2));
-  detail::gemm_tile_prefetch = true;
+  run_gemm(state, state.range(0), state.range(1), state.range(2), /*tile_prefetch=*/false);
 }
 BENCHMARK(BM_GemmNoPrefetch)->Apply(gemm_shapes);
 

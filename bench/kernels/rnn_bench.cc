@@ -3,8 +3,7 @@
 // and gate epilogues); "step" reports the time per time step, "weights_B/s" the recurrent weight
 // bytes streamed per second (the figure a memory-bound batch-1 step is limited by).
 // Args: hidden_size, threads. BM_LstmGates times the fused gate epilogue of one step alone, per
-// ISA path, to show how little of a step is not the recurrent product. BM_LstmBatch1NoPrefetch
-// is BM_LstmBatch1 without the GEMM tile prefetch, for an A/B in one run. BM_LstmNarrow /
+// ISA path, to show how little of a step is not the recurrent product. BM_LstmNarrow /
 // BM_GruNarrow run the same layer with narrow weights (docs/precision.md), each format with fp32
 // activations (the decoded weights times fp32 h) and with native ones (h quantised to MXINT8
 // blocks once per product, then integer dot products); "weights_B/s" then counts the packed bytes.
@@ -20,7 +19,6 @@
 #include "core/thread_pool.h"
 #include "formats/format.h"
 #include "ir/graph.h"
-#include "kernels/linalg/gemm_kernels.h"
 #include "kernels/rnn/gates.h"
 #include "runtime/kernel.h"
 #include "runtime/precision.h"
@@ -127,14 +125,6 @@ void BM_GruBatch1(benchmark::State& state) {
   run_layer(state, ir::OpType::kGRU, 3);
 }
 
-// The same layer with the AVX-512 tile loop's next-pair prefetch off (kernels/linalg/
-// gemm_avx512.cc): the A/B of that prefetch on the input projection (25 x 1024 x 4096 at 1024).
-void BM_LstmBatch1NoPrefetch(benchmark::State& state) {
-  kernels::detail::gemm_tile_prefetch = false;
-  run_layer(state, ir::OpType::kLSTM, 4);
-  kernels::detail::gemm_tile_prefetch = true;
-}
-
 // One LSTM step's epilogue (sigmoid x3, tanh x2, state update) over `hidden` units.
 void BM_LstmGates(benchmark::State& state) {
   const int64_t h = state.range(0);
@@ -164,11 +154,6 @@ BENCHMARK(BM_LstmBatch1)
     ->ArgNames({"hidden", "threads"})
     ->Args({256, 1})
     ->Args({512, 1})
-    ->Args({1024, 1})
-    ->Args({1024, 2})
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_LstmBatch1NoPrefetch)
-    ->ArgNames({"hidden", "threads"})
     ->Args({1024, 1})
     ->Args({1024, 2})
     ->Unit(benchmark::kMicrosecond);

@@ -62,7 +62,8 @@ namespace detail {
 // baseline SSE2, so even the fallback streams B once.
 void gemm_block_scalar(const GemmJob& job, int64_t m0, int64_t m1, int64_t p0, int64_t p1) {
   const int64_t k = job.k;
-  for (int64_t p = p0; p < p1; ++p) {
+  for (int64_t g = 0; g < p1 - p0; ++g) {
+    const int64_t p = gemv_group(job, p0, p1, 1, g);
     const float* bp = job.b + p * k * kGemmPanel;
     const int64_t n0 = p * kGemmPanel;
     const int64_t w = std::min(kGemmPanel, job.n - n0);
@@ -139,6 +140,8 @@ void gemm_packed(int64_t m, const float* a, int64_t a_row_stride, int64_t a_col_
   job.bias = ep.bias;
   job.row_bias = ep.row_bias;
   job.accumulate = ep.accumulate;
+  job.tile_prefetch = ep.tile_prefetch;
+  job.reverse_panels = ep.reverse_panels && m == 1;
   const bool act_after = !detail::act_in_register(ep.activation.kind);
   if (!act_after) job.act = ep.activation;
 

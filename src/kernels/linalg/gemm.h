@@ -90,6 +90,13 @@ struct GemmEpilogue {
   bool accumulate = false;          // C += A*B instead of C = A*B
   const float* row_bias = nullptr;  // length M, added to every column (Conv: per output channel)
   Activation activation;            // applied last, after bias and accumulation
+  // Not part of the result: whether the AVX-512 tile loop (m > 1, large B) prefetches the next
+  // panel pair (gemm_avx512.cc). Only BM_GemmNoPrefetch clears it, to time the loop without.
+  bool tile_prefetch = true;
+  // Not part of the result either: at m == 1, visit the panels last to first. A caller that
+  // streams the same B on every call (an RNN's per-step product) alternates it, so that each
+  // pass starts on the lines the previous pass left in L2 instead of the ones it evicted first.
+  bool reverse_panels = false;
 };
 
 // C (M x N, ldc) = A (M x K, lda) * B. Splits the work across pool threads when worthwhile.

@@ -154,7 +154,8 @@ SOFTDPU_AVX2 void gemm_block_avx2(const GemmJob& job, int64_t m0, int64_t m1, in
     Epi e{job.accumulate, true, nullptr, job.row_bias ? job.row_bias + m0 : nullptr, job.act};
     const float* x = job.a + m0 * job.a_rs;
     float* c = job.c + m0 * job.ldc;
-    for (int64_t p = p0; p < p1; p += 4) {
+    for (int64_t g = 0; g * 4 < p1 - p0; ++g) {
+      const int64_t p = gemv_group(job, p0, p1, 4, g);
       const int64_t np = std::min<int64_t>(4, p1 - p);
       e.bias = job.bias ? job.bias + p * 16 : nullptr;
       kGemv[np - 1](k, x, job.a_cs, job.b + p * pstride, pstride, c + p * 16, job.n - p * 16, e);

@@ -2,7 +2,6 @@
 // threading and dispatch; the ISA files own the register-blocked microkernels.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 #include "kernels/activation.h"
@@ -22,15 +21,20 @@ struct GemmJob {
   const float* row_bias = nullptr;  // per row
   bool accumulate = false;
   Activation act;
+  bool tile_prefetch = true;    // GemmEpilogue::tile_prefetch
+  bool reverse_panels = false;  // GemmEpilogue::reverse_panels, when m == 1 (false otherwise)
 };
+
+// First panel of group g of the m == 1 loops, which walk [p0, p1) in groups of `width` panels
+// (the last one may be short), from the end when job.reverse_panels.
+inline int64_t gemv_group(const GemmJob& job, int64_t p0, int64_t p1, int64_t width, int64_t g) {
+  const int64_t groups = (p1 - p0 + width - 1) / width;
+  return p0 + (job.reverse_panels ? groups - 1 - g : g) * width;
+}
 
 // K is processed in slices of this many rows so a 32-column B slice (32 KiB) stays in L1 while
 // every row tile of A passes over it.
 constexpr int64_t kGemmKc = 256;
-
-// Whether the AVX-512 tile loop (m > 1) prefetches the next panel pair (gemm_avx512.cc). Only
-// benchmarks clear it, to time the loop without the prefetch against the one with it.
-extern std::atomic<bool> gemm_tile_prefetch;
 
 // Computes C rows [m0, m1) x panels [p0, p1) of the job (all of K).
 void gemm_block_scalar(const GemmJob& job, int64_t m0, int64_t m1, int64_t p0, int64_t p1);

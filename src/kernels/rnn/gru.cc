@@ -70,7 +70,7 @@ class GruKernel final : public Kernel {
         return row;
       };
       for (int64_t s = 0; s < f.max_len; ++s) {
-        r_main[d].product(cfg.batch, hd, ld, rbuf, rbuf_ld, GemmEpilogue{}, args.pool,
+        r_main[d].product(cfg.batch, hd, ld, rbuf, rbuf_ld, step_epilogue(s), args.pool,
                           product_scratch);
         if (lbr) {
           for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
@@ -93,7 +93,7 @@ class GruKernel final : public Kernel {
             }
           }
         });
-        r_h[d].product(cfg.batch, rh, hs, rph, hs, GemmEpilogue{}, args.pool, product_scratch);
+        r_h[d].product(cfg.batch, rh, hs, rph, hs, step_epilogue(s), args.pool, product_scratch);
         for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
           for (int64_t b = 0; b < cfg.batch; ++b) {
             const GruRow row = row_for(b, s);

@@ -47,7 +47,7 @@ class LstmKernel final : public Kernel {
       for (int64_t s = 0; s < f.max_len; ++s) {
         // All batch rows go through the product; rows whose sequence has ended are skipped by
         // the epilogue, so their state stays at their last valid step.
-        r[d].product(cfg.batch, hd, ld, rbuf, gh, GemmEpilogue{}, args.pool, product_scratch);
+        r[d].product(cfg.batch, hd, ld, rbuf, gh, step_epilogue(s), args.pool, product_scratch);
         for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
           for (int64_t b = 0; b < cfg.batch; ++b) {
             const int64_t len = f.lens[b];

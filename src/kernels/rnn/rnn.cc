@@ -35,7 +35,7 @@ class RnnKernel final : public Kernel {
       const float* xp = f.xproj + d * hs;
       const bool rev = cfg.reverse(d);
       for (int64_t s = 0; s < f.max_len; ++s) {
-        r[d].product(cfg.batch, hd, ld, rbuf, hs, GemmEpilogue{}, args.pool, product_scratch);
+        r[d].product(cfg.batch, hd, ld, rbuf, hs, step_epilogue(s), args.pool, product_scratch);
         for_hidden_units(args.pool, hs, [&](int64_t j0, int64_t j1) {
           for (int64_t b = 0; b < cfg.batch; ++b) {
             const int64_t len = f.lens[b];

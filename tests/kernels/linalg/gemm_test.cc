@@ -39,12 +39,15 @@ struct Case {
   bool bias, row_bias, accumulate;
   Activation act;
   bool strided_a = false;  // A read transposed through the general entry point
+  bool reverse_panels = false;
+  bool tile_prefetch = true;
 };
 
 void check_case(const Case& t, Isa isa, int threads) {
   SCOPED_TRACE(::testing::Message()
                << "isa=" << isa_name(isa) << " m=" << t.m << " n=" << t.n << " k=" << t.k
-               << " transB=" << t.trans_b << " threads=" << threads << " act=" << int(t.act.kind));
+               << " transB=" << t.trans_b << " threads=" << threads << " act=" << int(t.act.kind)
+               << " reverse=" << t.reverse_panels << " prefetch=" << t.tile_prefetch);
   ScopedIsa scope(isa);
   const int64_t lda = t.k + 3, ldb = (t.trans_b ? t.k : t.n) + 5, ldc = t.n + 2;
   std::vector<float> a = rand_vec(t.m * lda, 1), b = rand_vec((t.trans_b ? t.n : t.k) * ldb, 2);
@@ -72,6 +75,8 @@ void check_case(const Case& t, Isa isa, int threads) {
   ep.row_bias = t.row_bias ? row_bias.data() : nullptr;
   ep.accumulate = t.accumulate;
   ep.activation = t.act;
+  ep.reverse_panels = t.reverse_panels;
+  ep.tile_prefetch = t.tile_prefetch;
   PackedB packed = PackedB::pack(b.data(), t.k, t.n, ldb, t.trans_b);
   std::vector<float> got = c0;
   ThreadPool pool(threads);
@@ -136,6 +141,56 @@ TEST(LinalgGemm, LargeBTakesThePrefetchingTileLoop) {
   for (Isa isa : testing::supported_isas()) {
     check_case(c, isa, 1);
     check_case(c, isa, 2);
+  }
+}
+
+// The same prefetching loop switched off (GemmEpilogue::tile_prefetch, what BM_GemmNoPrefetch
+// times) computes the same product.
+TEST(LinalgGemm, LargeBWithoutThePrefetch) {
+  Case c{10, 1900, 1200, true, true, false, true, {}};
+  c.tile_prefetch = false;
+  for (Isa isa : testing::supported_isas()) check_case(c, isa, 1);
+}
+
+// m == 1 with the panels visited last to first (GemmEpilogue::reverse_panels, as an RNN's odd
+// steps run): 4-panel groups with a short last group, a single short panel, split over threads.
+TEST(LinalgGemm, ReversedPanelOrder) {
+  std::vector<Case> cases = {
+      {1, 100, 513, false, true, true, false, {ActKind::kRelu}},  // 7 panels: groups 4 + 3
+      {1, 130, 33, true, false, false, true, {ActKind::kSigmoid}},
+      {1, 9, 40, true, true, false, false, {}},
+      {1, 1000, 300, false, true, false, true, {}},
+      {1, 70, 23, false, true, false, false, {}, true},
+  };
+  for (Case& c : cases) c.reverse_panels = true;
+  for (Isa isa : testing::supported_isas()) {
+    for (const Case& c : cases) {
+      check_case(c, isa, 1);
+      check_case(c, isa, 2);
+    }
+  }
+  // At m > 1 the flag is ignored: same product.
+  Case m3{3, 70, 40, true, true, true, false, {}};
+  m3.reverse_panels = true;
+  for (Isa isa : testing::supported_isas()) check_case(m3, isa, 1);
+}
+
+// The tile loop's row split (25 rows: 7 + 6 + 6 + 6) and both loop orders: pair-outer while A
+// (rows x K) fits kPairOuterABytes (256 KiB), K slice outer above it (64 x 1100: 275 KiB), each
+// with several K slices, an odd panel count and a ragged last panel.
+TEST(LinalgGemm, RowTilesAndLoopOrders) {
+  const std::vector<Case> cases = {
+      {25, 2048, 512, true, true, false, false, {}},  // lstm_h512's input projection
+      {25, 300, 600, false, true, true, true, {ActKind::kRelu}},
+      {9, 47, 513, true, false, true, false, {}},
+      {64, 150, 1100, false, true, true, true, {}},
+      {23, 61, 700, true, true, false, false, {}, true},
+  };
+  for (Isa isa : testing::supported_isas()) {
+    for (const Case& c : cases) {
+      check_case(c, isa, 1);
+      check_case(c, isa, 2);
+    }
   }
 }
 
