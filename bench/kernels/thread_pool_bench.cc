@@ -1,15 +1,13 @@
-// What splitting a kernel over the pool costs, against which its per-thread saving must weigh
-// (kMinSplitNs, src/kernels/split_threshold.h; docs/benchmarks.md):
+// What splitting a kernel over the pool costs, against which the time it saves must weigh
+// (kPoolJobNs and kMoveNsPerKiB in src/kernels/linalg/conv_split.h; docs/benchmarks.md):
 //
 //   BM_PoolJob/threads          an empty parallel_for over `threads` chunks: the hand-off alone
 //                               (publish the job, a spinning worker claims its chunk, the caller
 //                               waits for it). threads = 1 is the inline call, for reference.
-//   BM_PoolMapHandoff/KiB/threads
-//                               the split writes a feature map of KiB (each thread its half, as a
-//                               conv split by bands of rows does), then the calling thread reads
-//                               all of it (a memcpy to a buffer of its own), as an unsplit MaxPool
-//                               after it does: the hand-off plus moving the other core's half of
-//                               the map. threads = 1 writes and reads on one core.
+//   BM_PoolRemoteRead/KiB/writer
+//                               a feature map written by the worker (writer = 1) or by the
+//                               calling thread (0), then read by the calling thread, as an
+//                               unsplit MaxPool reads the map a split conv wrote.
 //
 // Run with the pool's worker free to spin (a quiet machine): a worker sharing its core with
 // another process measures the scheduler, not the pool.
@@ -28,33 +26,11 @@ using softdpu::ThreadPool;
 void BM_PoolJob(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   ThreadPool pool(threads);
-  int64_t sink = 0;
   for (auto _ : state) {
     pool.parallel_for(threads, 1, [&](int64_t b, int64_t e) { benchmark::DoNotOptimize(b + e); });
-    benchmark::DoNotOptimize(sink);
   }
 }
 BENCHMARK(BM_PoolJob)->Arg(1)->Arg(2);
-
-void BM_PoolMapHandoff(benchmark::State& state) {
-  const int64_t n = state.range(0) * 1024 / sizeof(float);
-  const int threads = static_cast<int>(state.range(1));
-  ThreadPool pool(threads);
-  std::vector<float> map(static_cast<size_t>(n)), copy(map.size());
-  float value = 1.f;
-  for (auto _ : state) {
-    // Chunk c writes [n * c / threads, n * (c + 1) / threads): thread c's band of the map.
-    pool.parallel_for(threads, 1, [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c)
-        for (int64_t i = n * c / threads; i < n * (c + 1) / threads; ++i) map[i] = value;
-    });
-    std::memcpy(copy.data(), map.data(), map.size() * sizeof(float));
-    benchmark::DoNotOptimize(copy.data());
-    value += 1.f;
-  }
-  state.SetBytesProcessed(state.iterations() * n * static_cast<int64_t>(sizeof(float)));
-}
-BENCHMARK(BM_PoolMapHandoff)->ArgsProduct({{4, 25, 50, 100, 200}, {1, 2}});
 
 // The cost of reading data the other core wrote: a 2-thread job in which chunk `writer` writes the
 // whole map (the other chunk is empty), then the calling thread (chunk 0's) copies it out.
