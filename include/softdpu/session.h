@@ -136,11 +136,12 @@ class Session {
   // Per-kernel profile (`softdpu bench --per-op`), off by default. record_step_times(n) makes
   // the next runs record each kernel's wall time into a ring of n runs (allocated here, not in
   // run(); 0 turns it off); step_times() returns what was recorded, oldest run first. The
-  // pool jobs count every job handed to the thread pool since plan().
+  // pool jobs count every job handed to the thread pool since plan(), late chunks the chunks of
+  // those jobs the calling thread ran because their worker had not claimed them in time.
   struct StepTimes {
     std::vector<std::string> names, ops;  // per kernel, in run order
     std::vector<std::vector<double>> us;  // per kernel: its time in each recorded run
-    int64_t pool_jobs = 0;
+    int64_t pool_jobs = 0, pool_late_chunks = 0;
   };
   void record_step_times(int runs);
   StepTimes step_times() const;

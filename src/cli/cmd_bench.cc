@@ -34,8 +34,9 @@ double percentile(const std::vector<double>& sorted, double p) {
 
 // Per kernel: minimum and median of its time over the timed runs (the machine's noise lands on
 // some runs; the minimum says what the kernel can do, the median what it usually does), and the
-// thread pool's jobs per inference.
-nlohmann::json per_op_json(const Session::StepTimes& t, int64_t jobs0, int iterations) {
+// thread pool's jobs per inference and the chunks of them its calling thread ran for a late worker.
+nlohmann::json per_op_json(const Session::StepTimes& t, const Session::StepTimes& t0,
+                           int iterations) {
   nlohmann::json steps = nlohmann::json::array();
   double sum_min = 0, sum_p50 = 0;
   for (size_t i = 0; i < t.names.size(); ++i) {
@@ -49,7 +50,9 @@ nlohmann::json per_op_json(const Session::StepTimes& t, int64_t jobs0, int itera
   return {{"steps", steps},
           {"sum_min_us", sum_min},
           {"sum_p50_us", sum_p50},
-          {"pool_jobs_per_run", static_cast<double>(t.pool_jobs - jobs0) / iterations}};
+          {"pool_jobs_per_run", static_cast<double>(t.pool_jobs - t0.pool_jobs) / iterations},
+          {"pool_late_chunks_per_run",
+           static_cast<double>(t.pool_late_chunks - t0.pool_late_chunks) / iterations}};
 }
 
 void print_per_op(const nlohmann::json& j) {
@@ -60,7 +63,10 @@ void print_per_op(const nlohmann::json& j) {
                 s["p50_us"].get<double>());
   std::printf("%-40s %-14s %10.1f %10.1f\n", "sum", "", j["sum_min_us"].get<double>(),
               j["sum_p50_us"].get<double>());
-  std::printf("pool jobs    %.1f per inference\n", j["pool_jobs_per_run"].get<double>());
+  std::printf(
+      "pool jobs    %.1f per inference, %.2f chunks of them run by the caller for a late "
+      "worker\n",
+      j["pool_jobs_per_run"].get<double>(), j["pool_late_chunks_per_run"].get<double>());
 }
 
 int run_bench(const BenchArgs& a) {
@@ -94,7 +100,7 @@ int run_bench(const BenchArgs& a) {
     if (!st) return report(st);
   }
   if (a.per_op) s->record_step_times(a.iterations);
-  const int64_t jobs0 = a.per_op ? s->step_times().pool_jobs : 0;
+  const Session::StepTimes before = a.per_op ? s->step_times() : Session::StepTimes{};
   std::vector<double> us(a.iterations);
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < a.iterations; ++i) {
@@ -135,7 +141,7 @@ int run_bench(const BenchArgs& a) {
   j.update(weight_bandwidth(ps.weight_bytes_read, ps.weight_working_set,
                             percentile(sorted, 50) * 1e-6, a.threads,
                             a.roofline.empty() ? default_roofline_path() : a.roofline));
-  if (a.per_op) j["per_op"] = per_op_json(s->step_times(), jobs0, a.iterations);
+  if (a.per_op) j["per_op"] = per_op_json(s->step_times(), before, a.iterations);
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;

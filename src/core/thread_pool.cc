@@ -27,13 +27,16 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(const Job& job, int first) {
+int64_t ThreadPool::run_chunks(const Job& job, int first) {
+  int64_t ran = 0;
   for (int64_t k = 0; k < job.chunks; ++k) {
     const int64_t c = (first + k) % job.chunks;
     if (claimed_[c].load(std::memory_order_relaxed) || claimed_[c].exchange(true)) continue;
     job.fn(job.ctx, job.n * c / job.chunks, job.n * (c + 1) / job.chunks);
     done_chunks_.fetch_add(1, std::memory_order_release);
+    ++ran;
   }
+  return ran;
 }
 
 void ThreadPool::run(TaskFn fn, void* ctx, int64_t n, int64_t chunks) {
@@ -53,7 +56,7 @@ void ThreadPool::run(TaskFn fn, void* ctx, int64_t n, int64_t chunks) {
     generation_.fetch_add(1, std::memory_order_release);
   }
   cv_.notify_all();
-  run_chunks(job, 0);
+  late_chunks_ += std::max<int64_t>(0, run_chunks(job, 0) - 1);
   while (done_chunks_.load(std::memory_order_acquire) < chunks) cpu_relax();
 }
 

@@ -23,6 +23,10 @@ class ThreadPool {
   int threads() const { return threads_; }
   // Jobs handed to the workers so far (parallel_for calls that did not run inline).
   int64_t jobs() const { return jobs_; }
+  // Chunks the calling thread ran for a worker that had not claimed them when it finished its
+  // own: a split that ran (partly) serial. A worker descheduled by another process, or asleep
+  // after its spin, shows here.
+  int64_t late_chunks() const { return late_chunks_; }
 
   // Calls fn(begin, end) over [0, n) split into about threads() contiguous chunks, each at least
   // `grain` long. Runs inline when one chunk suffices.
@@ -55,7 +59,8 @@ class ThreadPool {
   // i of every job whenever it is there in time, so consecutive kernels split alike (each
   // thread's part of one kernel's output is the part of the next kernel's input it reads)
   // find their rows in their own core's cache; a late thread's chunk is taken by another.
-  void run_chunks(const Job& job, int first);
+  // Returns how many chunks this thread ran.
+  int64_t run_chunks(const Job& job, int first);
 
   int threads_;
   std::vector<std::thread> workers_;
@@ -72,7 +77,8 @@ class ThreadPool {
   // job never claims a chunk of the next one.
   std::atomic<int> busy_{0};
   bool stop_ = false;
-  int64_t jobs_ = 0;  // written by the calling thread only
+  int64_t jobs_ = 0;         // written by the calling thread only
+  int64_t late_chunks_ = 0;  // likewise
 };
 
 }  // namespace softdpu

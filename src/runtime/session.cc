@@ -353,6 +353,7 @@ Session::StepTimes Session::step_times() const {
       t.us[i].push_back(p.step_ns[static_cast<size_t>(r % p.step_runs) * n + i] * 1e-3);
   }
   t.pool_jobs = p.pool ? p.pool->jobs() : 0;
+  t.pool_late_chunks = p.pool ? p.pool->late_chunks() : 0;
   return t;
 }
 

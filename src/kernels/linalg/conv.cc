@@ -31,6 +31,7 @@
 #include "kernels/linalg/conv_common.h"
 #include "kernels/linalg/conv_depthwise.h"
 #include "kernels/linalg/conv_direct.h"
+#include "kernels/linalg/conv_split.h"
 #include "kernels/linalg/conv_winograd.h"
 #include "kernels/linalg/gemm.h"
 #include "kernels/linalg/narrow_weight.h"
@@ -284,15 +285,21 @@ std::unique_ptr<Kernel> prepare_Conv(PrepareContext& ctx) {
       }
     });
   };
+  // Small convs stay on the calling thread (conv_split.h: the split would cost more than it
+  // saves).
+  const int64_t out_bytes = m * p * static_cast<int64_t>(sizeof(float));
   if (ctx.is_constant(1) && kernels::winograd_conv_applies(win, group) &&
       (algo == "winograd" || (algo.empty() && kernels::winograd_conv_pays(c, m)))) {
     auto wc = kernels::plan_winograd_conv(win, c, m, ctx.constant_as<float>(1));
+    wc->threads =
+        kernels::conv_split_threads(ctx.threads(), kernels::winograd_macs(*wc), out_bytes);
     ctx.release_constant(1);
     ctx.request_scratch(static_cast<size_t>(wc->scratch_floats()) * sizeof(float));
     return per_image(wc, &kernels::winograd_conv);
   }
   if (ctx.is_constant(1) && kernels::direct_conv_applies(win, group) && algo != "im2col") {
-    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1), ctx.threads());
+    const int threads = kernels::conv_split_threads(ctx.threads(), m * kg * p, out_bytes);
+    auto dc = kernels::plan_direct_conv(win, c, m, ctx.constant_as<float>(1), threads);
     ctx.release_constant(1);
     ctx.request_scratch(static_cast<size_t>(dc->scratch_floats()) * sizeof(float));
     return per_image(dc, &kernels::direct_conv);

@@ -15,8 +15,6 @@ constexpr int64_t kLanes = 16;
 // Slack after the phase-split input: the last vector of a row may read up to 15 floats past the
 // plane (lanes that are never stored).
 constexpr int64_t kSlack = kLanes;
-// Multiply-adds below which a conv is not worth splitting over threads.
-constexpr int64_t kMinSplitMacs = 64 * 1024;
 
 }  // namespace
 
@@ -53,12 +51,10 @@ std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t
                          static_cast<int32_t>(oh * w.out[2] + ow), static_cast<int32_t>(lanes)});
     }
   }
-  // Ranges: pairs of vectors (the tile loop's unit) split evenly, one range per thread when
-  // the conv is large enough. A vector of output row oh reads plane rows oh .. oh + reach.
+  // Ranges: pairs of vectors (the tile loop's unit) split evenly, one range per planned
+  // thread. A vector of output row oh reads plane rows oh .. oh + reach.
   const int64_t nv = static_cast<int64_t>(p->vecs.size()), pairs = (nv + 1) / 2;
-  const int64_t plane_out = w.out_size();
-  const int64_t ranges =
-      m * p->k * plane_out >= kMinSplitMacs ? std::clamp<int64_t>(threads, 1, pairs) : int64_t{1};
+  const int64_t ranges = std::clamp<int64_t>(threads, 1, pairs);
   const int64_t reach = (kh - 1) * w.dil[1] / p->sh;
   std::vector<int64_t> row_end;
   for (int64_t r = 0; r <= ranges; ++r)

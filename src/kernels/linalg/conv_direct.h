@@ -62,8 +62,8 @@ struct DirectConv {
 bool direct_conv_applies(const Window& w, int64_t group);
 
 // Plan-time part: offsets, output vectors, ranges and the packed weights (w is [M, C, kh, kw]).
-// threads: the pool size the plan is for (one range per thread when the conv is large enough
-// to split); any pool size runs it correctly.
+// threads: the ranges to plan, one per thread the conv is split over (conv_split_threads
+// decides; 1 keeps it on the calling thread); any pool size runs it correctly.
 std::shared_ptr<DirectConv> plan_direct_conv(const Window& w, int64_t c, int64_t m,
                                              const float* weights, int threads = 1);
 

@@ -103,6 +103,10 @@ std::shared_ptr<WinogradConv> plan_winograd_conv(const Window& w, int64_t c, int
   return p;
 }
 
+int64_t winograd_macs(const WinogradConv& p) {
+  return 16 * p.tiles * p.c * p.m;
+}
+
 namespace {
 
 // Rows [row0, row1) of the zero-padded even/odd column planes of X: plane (ci, parity) row pr
@@ -247,7 +251,7 @@ void winograd_conv(const WinogradConv& p, const float* x, const float* bias, con
     }
   };
   const int threads = pool ? pool->threads() : 1;
-  const int64_t ns = std::min<int64_t>(p.slots, threads);
+  const int64_t ns = std::min({p.slots, p.threads, int64_t{threads}});
   if (ns <= 1) {
     for (int64_t r = 0; r < p.slots; ++r) do_range(r, 0);
     return;

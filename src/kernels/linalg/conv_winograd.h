@@ -36,6 +36,7 @@ struct WinogradConv {
   int64_t hp = 0, we = 0;             // rows and columns of one even/odd column plane
   int64_t block = 0;                  // tiles per block, a multiple of 16
   int64_t blocks = 0, slots = 0;      // blocks, and ranges of blocks (scratch slots)
+  int64_t threads = 1;                // most threads a run splits over (conv_split_threads)
   // Range r covers blocks [range_block[r], range_block[r + 1]) and reads plane rows
   // [range_row[r], range_row[r] + rows): each slot copies the rows of its own range, so a run is
   // one pool job (no shared planes, no barrier between the copy and the tiles).
@@ -71,9 +72,12 @@ bool winograd_conv_applies(const Window& w, int64_t group);
 // Whether it is expected to beat the direct conv (channel counts, by benchmark).
 bool winograd_conv_pays(int64_t c, int64_t m);
 
-// Plan time: tile grid, segments and transformed weights (w is [M, C, 3, 3]).
+// Plan time: tile grid, segments and transformed weights (w is [M, C, 3, 3]). The plan runs on
+// the calling thread until its `threads` is set.
 std::shared_ptr<WinogradConv> plan_winograd_conv(const Window& w, int64_t c, int64_t m,
                                                  const float* weights);
+// Multiplies of one run (16 per tile and channel pair), the work conv_split_threads weighs.
+int64_t winograd_macs(const WinogradConv& p);
 
 // One image: x [C, H, W] -> y [M, OH, OW] = act(conv + bias + residual) (bias, residual
 // optional). scratch holds scratch_floats() floats, 64-byte aligned.

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 
 #include "core/cpu.h"
 #include "kernels/linalg/conv_direct.h"
+#include "kernels/linalg/conv_split.h"
 #include "kernels/linalg/conv_winograd.h"
 #include "softdpu/status.h"
 #include "support/run_op.h"
@@ -306,6 +308,52 @@ TEST(LinalgConv, DirectRangesAnyPool) {
         }
       }
     }
+  }
+}
+
+// The split rule (conv_split.h) at 2 threads: fashion_cnn's 1->32 28x28 conv stays on the
+// calling thread, its Winograd 32->64 14x14 conv and resnet_cnn's cheapest split one (the 1x1
+// stride-2 shortcut 32->64 to 32x32) are split. The kept-whole plan then runs on a 2-thread pool
+// as on 1 (a single range, no pool job), and both convs through the Conv kernel at 1 and 2
+// threads, every ISA, match the double-precision loop.
+TEST(LinalgConv, SmallConvStaysOnOneThread) {
+  if (std::getenv("SOFTDPU_CONV_SPLIT")) GTEST_SKIP() << "SOFTDPU_CONV_SPLIT overrides the rule";
+  EXPECT_EQ(kernels::conv_split_threads(2, 32 * 9 * 28 * 28, 32 * 28 * 28 * 4), 1);
+  EXPECT_EQ(kernels::conv_split_threads(2, 16 * 7 * 7 * 32 * 64, 64 * 14 * 14 * 4), 2);
+  EXPECT_EQ(kernels::conv_split_threads(2, 64 * 32 * 32 * 32, 64 * 32 * 32 * 4), 2);
+  EXPECT_EQ(kernels::conv_split_threads(1, int64_t{1} << 40, 0), 1);
+
+  const ConvCase small{
+      .x = {1, 1, 28, 28}, .w = {32, 1, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"};
+  Tensor x = random_tensor(small.x, -1, 1, 31), w = random_tensor(small.w, -1, 1, 32);
+  Tensor b = random_tensor({32}, -1, 1, 33);
+  const Tensor want = conv_naive(small, x, w, &b);
+  Window win;
+  win.nd = 2;
+  win.in[1] = win.in[2] = win.out[1] = win.out[2] = 28;
+  win.k[1] = win.k[2] = 3;
+  win.pad[1] = win.pad[2] = win.pad_end[1] = win.pad_end[2] = 1;
+  const int threads = kernels::conv_split_threads(2, 32 * 9 * 28 * 28, 32 * 28 * 28 * 4);
+  auto plan = kernels::plan_direct_conv(win, 1, 32, w.data_as<float>(), threads);
+  EXPECT_EQ(plan->ranges(), 1);
+  std::vector<float> scratch(static_cast<size_t>(plan->scratch_floats()) + 16);
+  float* aligned =
+      reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+  ThreadPool pool(2);
+  for (Isa isa : testing::supported_isas()) {
+    ScopedIsa scope(isa);
+    SCOPED_TRACE(isa_name(isa));
+    Tensor y(DType::kFloat32, want.shape());
+    kernels::direct_conv(*plan, x.data_as<float>(), b.data_as<float>(), nullptr,
+                         kernels::Activation{kernels::ActKind::kRelu}, y.data_as<float>(), aligned,
+                         &pool);
+    EXPECT_LT(testing::max_abs_diff(y, want), 2e-5f * std::sqrt(27.f));
+  }
+  EXPECT_EQ(pool.jobs(), 0);
+
+  for (int t = 1; t <= 2; ++t) {
+    run_case(small, t);
+    run_case({.x = {1, 32, 14, 14}, .w = {64, 32, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"}, t);
   }
 }
 
