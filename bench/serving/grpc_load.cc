@@ -164,6 +164,11 @@ void open_loop(const Options& o, const pb::ModelInferRequest& req, Results* out)
   const auto measure_from = start + std::chrono::duration<double>(o.warmup_s);
   const auto end = measure_from + std::chrono::duration<double>(o.duration_s);
   const auto period = std::chrono::duration<double>(1.0 / o.rate);
+  // Reserved up front: a reallocation inside the pacing loop would add to the lateness measured.
+  const size_t expected = static_cast<size_t>(o.rate * (o.warmup_s + o.duration_s)) + 16;
+  send_late.reserve(expected);
+  lat.reserve(expected);
+  from_send.reserve(expected);
   softdpu::bench::set_timer_slack(o);
   for (uint64_t i = 0;; ++i) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(period * double(i));

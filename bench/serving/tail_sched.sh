@@ -9,7 +9,8 @@
 set -eu
 RATE=$1
 SECS=${2:-2}
-shift 2 || shift $#
+shift  # RATE; SECONDS is optional (a failing `shift 2` would end the script under dash)
+if [ $# -gt 0 ]; then shift; fi
 BUILD=${BUILD:-build}
 SOFTDPU=${SOFTDPU:-$BUILD/softdpu}
 PORT=${PORT:-18310}

@@ -49,7 +49,8 @@ Status set_realtime_priority(int priority) {
                 "--realtime-priority " + std::to_string(priority) +
                     ": the kernel refused SCHED_FIFO (" + std::strerror(e) +
                     "); it needs root or CAP_SYS_NICE (Kubernetes: add SYS_NICE to the "
-                    "container's securityContext.capabilities)");
+                    "container's securityContext.capabilities) and, under cgroup v1 real-time "
+                    "group scheduling, a cpu.rt_runtime_us budget for the cgroup");
 }
 
 int serve(const ServeArgs& a) {

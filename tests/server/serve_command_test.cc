@@ -1,6 +1,7 @@
 // `softdpu serve` as a process: serves the bundled models, answers over HTTP, and on SIGTERM
 // turns unready, drains and exits 0.
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -30,6 +31,10 @@ struct ServeProcess {
         bin, "serve",          "--address", "127.0.0.1",      "--http-port",
         "0", "--metrics-port", "-1",        "--http-threads", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
+    // argv is built before fork: the child of a multi-threaded process must not allocate.
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     int err_pipe[2];
     if (pipe(err_pipe) != 0) return;
     pid = fork();
@@ -37,18 +42,21 @@ struct ServeProcess {
       dup2(err_pipe[1], 2);
       close(err_pipe[0]);
       if (chdir(kRoot.c_str()) != 0) _exit(127);  // the bundled models/ are found from the cwd
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       execv(bin.c_str(), argv.data());
       _exit(127);
     }
     close(err_pipe[1]);
     err_fd = err_pipe[0];
+    if (pid < 0) return;
+    // Read stderr until "ready (", the child closes it, or 20 s pass (poll, so that a silent
+    // live child cannot block the test).
     char buf[512];
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (log.find("ready (") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (log.find("ready (") == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd pfd{err_fd, POLLIN, 0};
+      if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
       ssize_t n = read(err_fd, buf, sizeof buf);
       if (n <= 0) break;
       log.append(buf, static_cast<size_t>(n));
@@ -58,16 +66,27 @@ struct ServeProcess {
       port = std::stoi(m[1]);
   }
 
+  // A failed ASSERT leaves the server running: kill it, so no test leaves a process behind.
+  ~ServeProcess() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (err_fd >= 0) close(err_fd);
+  }
+
   // Waits for the exit (after SIGTERM when `terminate`), reads the rest of stderr; returns the
   // wait status.
   int finish(bool terminate) {
     if (terminate) kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    pid = -1;
     char buf[512];
     for (ssize_t n; (n = read(err_fd, buf, sizeof buf)) > 0;)
       log.append(buf, static_cast<size_t>(n));
     close(err_fd);
+    err_fd = -1;
     return status;
   }
 };
@@ -102,7 +121,7 @@ TEST(ServeCommand, RealtimePriorityReachesEveryThreadOrIsRefusedWithTheReason) {
   ASSERT_GE(probe, 0);
   if (probe == 0) {
     sched_param p{};
-    p.sched_priority = 1;
+    p.sched_priority = 7;  // what the server asks for: RLIMIT_RTPRIO may allow less
     _exit(sched_setscheduler(0, SCHED_FIFO, &p) == 0 ? 0 : 1);
   }
   int probe_status = 0;
@@ -112,7 +131,8 @@ TEST(ServeCommand, RealtimePriorityReachesEveryThreadOrIsRefusedWithTheReason) {
   ServeProcess s({"--realtime-priority", "7"});
   ASSERT_GT(s.pid, 0);
   if (!allowed) {
-    const int status = s.finish(false);
+    EXPECT_EQ(s.port, 0) << "served although SCHED_FIFO was refused:\n" << s.log;
+    const int status = s.finish(/*terminate=*/s.port != 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << s.log;
     EXPECT_NE(s.log.find("CAP_SYS_NICE"), std::string::npos) << s.log;
     return;

@@ -74,7 +74,7 @@ OpNode describe_op(ir::OpType op, const std::vector<OpInput>& inputs,
 
 std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
                            const std::map<std::string, ir::Attribute>& attrs, int num_outputs,
-                           int threads, int64_t opset) {
+                           int threads, int64_t opset, int64_t* pool_jobs) {
   const OpNode n = describe_op(op, inputs, attrs, num_outputs);
   runtime::PrepareContext ctx(n.node, opset, n.descs, num_outputs);
   ctx.set_threads(threads);
@@ -105,6 +105,7 @@ std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
   ThreadPool pool(threads);
   runtime::KernelArgs args{in_ptrs.data(), out_ptrs.data(), aligned, &pool};
   kernel->run(args);
+  if (pool_jobs) *pool_jobs = pool.jobs();
   return outs;
 }
 

@@ -56,10 +56,11 @@ OpNode describe_op(ir::OpType op, const std::vector<OpInput>& inputs,
                    const std::string& input_prefix = "input");
 
 // Prepares and runs the op; throws softdpu::Error from prepare. num_outputs outputs are produced
-// (all present). threads > 1 exercises the parallel paths.
+// (all present). threads > 1 exercises the parallel paths; pool_jobs, when given, receives the
+// number of jobs the run handed to its thread pool (how the op decided to split).
 std::vector<Tensor> run_op(ir::OpType op, const std::vector<OpInput>& inputs,
                            const std::map<std::string, ir::Attribute>& attrs, int num_outputs = 1,
-                           int threads = 1, int64_t opset = 17);
+                           int threads = 1, int64_t opset = 17, int64_t* pool_jobs = nullptr);
 
 // The ISAs this machine supports, scalar first: tests loop over them with ScopedIsa.
 std::vector<Isa> supported_isas();

@@ -8,11 +8,15 @@
 //  - m > 1: register tiles of up to 8 x 32 (16 accumulators, two panels) over K slices of
 //    kGemmKc, the rows split as evenly as they go (25 = 7 + 6 + 6 + 6).
 //    When B is large (kTilePrefetchBytes), the first row tile of a panel pair prefetches the
-//    pair the block visits next (same K slice). Without it the first tile waits on the L3 for
-//    every line it reads: an LSTM's input projection (25 x 1024 x 4096, 16 MiB) ran at
-//    104 GFLOP/s on the Zen 5 VM, 146 with it. Below 8 MiB (4 MiB: 100 GB/s from L3 there) the
-//    prefetch cost 5 % instead (it pulls 32 KiB into L1 while the current pair's slice is
-//    still in use), so smaller matrices keep the plain loop. Figures: docs/benchmarks.md.
+//    same rows of the next pair. Without it the first tile waits on the L3 for every line it
+//    reads: an LSTM's input projection (25 x 1024 x 4096, 16 MiB) ran at 104 GFLOP/s on the
+//    Zen 5 VM, 146 with it, in the slice-outer order. In the pair-outer order that shape now
+//    takes (A <= kPairOuterABytes) the next pair comes after this pair's other K slices, and the
+//    prefetch still pays, less: 178 -> 185 GFLOP/s (BM_GemmNoPrefetch against BM_Gemm,
+//    /25/1024/4096, 6 interleaved repetitions, 2026-12-04 23:44 UTC, quiet). Below 8 MiB
+//    (4 MiB: 100 GB/s from L3 there) the prefetch cost 5 % instead (it pulls 32 KiB into L1
+//    while the current pair's slice is still in use), so smaller matrices keep the plain loop.
+//    Figures: docs/benchmarks.md.
 // GCC 12 warns about _mm512_undefined_ps() inside its own intrinsics headers (a known false
 // positive of -Wmaybe-uninitialized); silence it for this file only.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <optional>
+#include <tuple>
 
 #include "core/cpu.h"
 #include "kernels/linalg/conv_direct.h"
@@ -354,6 +355,30 @@ TEST(LinalgConv, SmallConvStaysOnOneThread) {
   for (int t = 1; t <= 2; ++t) {
     run_case(small, t);
     run_case({.x = {1, 32, 14, 14}, .w = {64, 32, 3, 3}, .pads = {1, 1, 1, 1}, .act = "Relu"}, t);
+  }
+
+  // Through the op (prepare_Conv picks the algorithm and applies the rule): at 2 threads the
+  // 1->32 conv (direct) must hand no job to the pool and the 32->64 one (Winograd) exactly one,
+  // so a Winograd conv that silently stopped splitting fails here.
+  {
+    Window w14;
+    w14.nd = 2;
+    w14.in[1] = w14.in[2] = w14.out[1] = w14.out[2] = 14;
+    w14.k[1] = w14.k[2] = 3;
+    w14.pad[1] = w14.pad[2] = w14.pad_end[1] = w14.pad_end[2] = 1;
+    Tensor w64 = random_tensor({64, 32, 3, 3}, -1, 1, 40);
+    EXPECT_EQ(
+        kernels::winograd_macs(*kernels::plan_winograd_conv(w14, 32, 64, w64.data_as<float>())),
+        int64_t{16} * 49 * 32 * 64);  // 7 x 7 tiles of 2 x 2
+  }
+  for (const auto& [c, m, jobs] : {std::tuple{1, 32, 0}, std::tuple{32, 64, 1}}) {
+    const int hw = c == 1 ? 28 : 14;
+    Tensor xi = random_tensor({1, c, hw, hw}, -1, 1, 41),
+           wi = random_tensor({m, c, 3, 3}, -1, 1, 42);
+    int64_t pool_jobs = -1;
+    testing::run_op(OpType::kConv, {in(xi), in(wi, true)}, {{"pads", attr_ints({1, 1, 1, 1})}}, 1,
+                    2, 17, &pool_jobs);
+    EXPECT_EQ(pool_jobs, jobs) << c << "->" << m;
   }
 }
 

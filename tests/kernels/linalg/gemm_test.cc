@@ -138,9 +138,14 @@ TEST(LinalgGemm, TwoThreadsSplitNAndM) {
 TEST(LinalgGemm, LargeBTakesThePrefetchingTileLoop) {
   const Case c{10, 1900, 1200, true, true, false, true, {}};  // 119 panels, the last ragged
   ASSERT_GE(packed_b_floats(c.k, c.n) * int64_t{sizeof(float)}, int64_t{8} << 20);
+  // m = 64: A is 300 KiB, over the 256 KiB under which the tile loop runs a panel pair's K
+  // slices in turn, so this one takes the prefetch with the slice-outer order.
+  Case big_a = c;
+  big_a.m = 64;
   for (Isa isa : testing::supported_isas()) {
     check_case(c, isa, 1);
     check_case(c, isa, 2);
+    check_case(big_a, isa, 1);
   }
 }
 
