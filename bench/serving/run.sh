@@ -15,7 +15,9 @@
 # TRANSPORTS (default "bin grpc json") and GEN_ARGS (extra load-generator options, e.g. the
 # pacing: bench/serving/pacing_ab.sh) narrow or vary a run. RT_PRIORITY=N (default 0 = off) runs
 # the server with --realtime-priority N and the in-process bench and the load generators at
-# SCHED_FIFO N too (docs/serving.md, "Real-time priority"; needs root or CAP_SYS_NICE).
+# SCHED_FIFO N too (docs/serving.md, "Real-time priority"; needs root or CAP_SYS_NICE);
+# RT_CLIENT=0 leaves the load generators at the default policy (gRPC's client threads at
+# SCHED_FIFO starve each other on one CPU: see the docs).
 set -eu
 ROUNDS=${1:-3}
 SECS=${2:-3}
@@ -32,6 +34,8 @@ RT_PRIORITY=${RT_PRIORITY:-0}
 RT_FLAG=""  # only when asked: run_ab.sh may alternate with a server that predates the flag
 [ "$RT_PRIORITY" -gt 0 ] && RT_FLAG="--realtime-priority $RT_PRIORITY"
 rt() { if [ "$RT_PRIORITY" -gt 0 ]; then chrt -f "$RT_PRIORITY" "$@"; else "$@"; fi; }
+RT_CLIENT=${RT_CLIENT:-$RT_PRIORITY}
+rt_client() { if [ "$RT_CLIENT" -gt 0 ]; then chrt -f "$RT_CLIENT" "$@"; else "$@"; fi; }
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
@@ -44,7 +48,7 @@ taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-
 SERVER=$!
 for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
 # shellcheck disable=SC2086
-client() { rt taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
+client() { rt_client taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
 load() {  # model transport concurrency rate
   case $2 in
     json) client "$BUILD/bench/softdpu_http_load" --port $PORT --model "$1" --body "$TMP/$1.json.body" -c "$3" -r "$4" ;;
