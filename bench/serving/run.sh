@@ -33,9 +33,12 @@ LABEL=${LABEL:-}
 RT_PRIORITY=${RT_PRIORITY:-0}
 RT_FLAG=""  # only when asked: run_ab.sh may alternate with a server that predates the flag
 [ "$RT_PRIORITY" -gt 0 ] && RT_FLAG="--realtime-priority $RT_PRIORITY"
-rt() { if [ "$RT_PRIORITY" -gt 0 ]; then chrt -f "$RT_PRIORITY" "$@"; else "$@"; fi; }
 RT_CLIENT=${RT_CLIENT:-$RT_PRIORITY}
-rt_client() { if [ "$RT_CLIENT" -gt 0 ]; then chrt -f "$RT_CLIENT" "$@"; else "$@"; fi; }
+fifo() {  # PRIORITY command...: the command at SCHED_FIFO PRIORITY, or as it is when 0
+  prio=$1
+  shift
+  if [ "$prio" -gt 0 ]; then chrt -f "$prio" "$@"; else "$@"; fi
+}
 TMP=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 /usr/bin/python3 bench/serving/make_bodies.py "$TMP"
@@ -48,7 +51,7 @@ taskset -c "$SERVER_CPU" "$SOFTDPU" serve --model-repository "$TMP/repo" --http-
 SERVER=$!
 for _ in $(seq 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.1; done
 # shellcheck disable=SC2086
-client() { rt_client taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
+client() { fifo "$RT_CLIENT" taskset -c "$CLIENT_CPU" "$@" -d "$SECS" --warmup 0.5 --json ${GEN_ARGS:-}; }
 load() {  # model transport concurrency rate
   case $2 in
     json) client "$BUILD/bench/softdpu_http_load" --port $PORT --model "$1" --body "$TMP/$1.json.body" -c "$3" -r "$4" ;;
@@ -60,7 +63,7 @@ load() {  # model transport concurrency rate
 for r in $(seq "$ROUNDS"); do
   echo "# round $r, $(uptime)"
   for m in ${MODELS:-fashion_mlp fashion_lstm}; do
-    rt taskset -c "$SERVER_CPU" "$SOFTDPU" bench "models/$m/1/model.onnx" --threads 1 \
+    fifo "$RT_PRIORITY" taskset -c "$SERVER_CPU" "$SOFTDPU" bench "models/$m/1/model.onnx" --threads 1 \
       --iterations 20000 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'round': $r, 'server': '$LABEL', 'model': '$m', 'transport': 'in-process', 'load': '-', 'mode': 'closed', 'concurrency': 1, 'throughput_rps': j['throughput_per_s'], 'p50_us': j['p50_us'], 'p99_us': j['p99_us'], 'p999_us': None}))"
     for t in ${TRANSPORTS:-bin grpc json}; do
       emit() { echo "{\"round\": $r, \"server\": \"$LABEL\", \"transport\": \"$t\", \"load\": \"$1\", \"run\": $2}"; }
